@@ -1,0 +1,172 @@
+"""Shared fixtures: real PostgreSQL (pytest-django), real Redis, moto's S3 server, Celery.
+
+Services are real and reached over real connections; only what lies outside the machine
+(providers' outbound APIs, SMTP) is replaced.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+import redis as redis_lib
+from django.conf import settings as django_settings
+
+from complaintsite.celery import app as celery_app
+from lake import Lake, get_lake, reset_lake_cache
+
+ROOT = Path(__file__).resolve().parent
+TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # type: ignore[no-untyped-def]
+    """Poll until predicate() is truthy; return its value or fail with the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+# --- S3: moto's standalone server on a free loopback port ---------------------------------
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _port_open(port), timeout=30)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def s3_lake(s3_server: str, settings) -> Iterator[Lake]:  # type: ignore[no-untyped-def]
+    """The lake on the S3 server, in a bucket of its own."""
+    bucket = f"lake-{uuid.uuid4().hex[:12]}"
+    boto3.client(
+        "s3", endpoint_url=s3_server, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+    ).create_bucket(Bucket=bucket)
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    settings.AWS_ACCESS_KEY_ID = "test"
+    settings.AWS_SECRET_ACCESS_KEY = "test"
+    settings.LAKE_URL = f"s3://{bucket}/lake"
+    reset_lake_cache()
+    yield get_lake()
+    reset_lake_cache()
+
+
+@pytest.fixture(autouse=True)
+def file_lake(tmp_path: Path, settings) -> Iterator[Lake]:  # type: ignore[no-untyped-def]
+    """Every test gets an empty file-system lake of its own (s3_lake overrides it)."""
+    settings.LAKE_URL = (tmp_path / "lake").as_uri()
+    reset_lake_cache()
+    yield get_lake()
+    reset_lake_cache()
+
+
+# --- Redis and Celery ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def redis_client() -> redis_lib.Redis:
+    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
+    client.ping()
+    return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_test_redis(redis_client: redis_lib.Redis) -> None:
+    redis_client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def celery_eager() -> Iterator[None]:
+    """Tasks run in-process unless a test asks for the real worker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def worker_lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("worker-lake")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, worker_lake_dir: Path) -> Iterator[subprocess.Popen]:  # type: ignore[no-untyped-def,type-arg]
+    """A real `celery worker` process on the real Redis broker and the test database."""
+    db = django_settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "complaintsite.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": TEST_REDIS_URL,
+        "LAKE_URL": worker_lake_dir.as_uri(),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "complaintsite", "worker", "--pool=solo", "--concurrency=1",
+         "--loglevel=INFO", "-n", f"test-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: celery_app.control.ping(timeout=0.5) or proc.poll() is not None, timeout=60)
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited: {proc.stdout.read() if proc.stdout else ''}")
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def real_worker(celery_worker_process, worker_lake_dir: Path, settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Use in transactional tests: tasks go through Redis to the real worker, same lake."""
+    celery_app.conf.task_always_eager = False
+    settings.LAKE_URL = worker_lake_dir.as_uri()
+    reset_lake_cache()
+    yield
+    reset_lake_cache()

@@ -1,0 +1,97 @@
+"""Ingestion's writes: accept a delivery at the edge, and the sweeper's re-enqueue."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ingestion.models import RawEvent
+from lake import LakeObject, get_lake, raw_key
+
+logger = logging.getLogger(__name__)
+
+
+def raw_event_receive(
+    *,
+    source: str,
+    provider: str,
+    body: bytes,
+    ext: str,
+    content_type: str = "",
+    headers: Mapping[str, str] | None = None,
+    meta: dict[str, Any] | None = None,
+    event_id: uuid.UUID | None = None,
+    received_at: datetime | None = None,
+    lake_object: LakeObject | None = None,
+) -> RawEvent:
+    """Lake first, then the ledger row, then enqueue on commit (ARCHITECTURE rules 1 and 2).
+
+    Raises lake.LakeUnavailable before anything is recorded: the view answers 503 and the
+    provider retries. `lake_object` is for callers that wrote the bytes themselves.
+    """
+    event_id = event_id or uuid.uuid4()
+    received_at = received_at or timezone.now()
+    if lake_object is None:
+        key = raw_key(source, received_at, event_id, ext)
+        lake_object = get_lake().write(key, body, content_type=content_type or None)
+    with transaction.atomic():
+        event = RawEvent.objects.create(
+            id=event_id,
+            source=source,
+            provider=provider,
+            lake_key=lake_object.key,
+            sha256=lake_object.sha256,
+            size=lake_object.size,
+            content_type=content_type[:200],
+            headers=dict(headers or {}),
+            meta=meta or {},
+            received_at=received_at,
+            enqueued_at=received_at,
+        )
+        transaction.on_commit(lambda: raw_event_enqueue(raw_event_id=event.id))
+    return event
+
+
+def raw_event_enqueue(*, raw_event_id: uuid.UUID) -> bool:
+    """Publish the processing task. A broker outage is logged, not raised: the sweeper retries."""
+    from ingestion.tasks import process_raw_event
+
+    try:
+        process_raw_event.apply_async(args=[str(raw_event_id)], retry=False)
+    except Exception as exc:  # kombu/redis connection errors vary by transport
+        logger.warning("broker unavailable, raw event %s left for the sweeper: %s", raw_event_id, exc)
+        return False
+    return True
+
+
+def raw_events_sweep(*, now: datetime | None = None) -> list[uuid.UUID]:
+    """Re-enqueue events stuck in `received` (or abandoned in `processing`) past the grace period.
+
+    The conditional update on `enqueued_at` means two sweepers running at once enqueue an event
+    once; a task that runs twice anyway does no harm (rule 3).
+    """
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.SWEEPER_GRACE_SECONDS)
+    # A task that has been `processing` this long lost its worker (time limit is far shorter).
+    abandoned = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    stale = RawEvent.objects.filter(
+        Q(status=RawEvent.Status.RECEIVED, received_at__lt=now - grace)
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
+        | Q(status=RawEvent.Status.PROCESSING, enqueued_at__lt=now - abandoned)
+    ).values_list("id", "enqueued_at")[:1000]
+    swept: list[uuid.UUID] = []
+    for event_id, enqueued_at in stale:
+        claimed = RawEvent.objects.filter(id=event_id, enqueued_at=enqueued_at).update(enqueued_at=now)
+        if claimed and raw_event_enqueue(raw_event_id=event_id):
+            swept.append(event_id)
+    if swept:
+        logger.warning("sweeper re-enqueued %d raw events", len(swept))
+    return swept

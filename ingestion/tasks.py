@@ -1,0 +1,39 @@
+"""Thin Celery tasks: ids in, one service call, at-least-once safe (ARCHITECTURE rule 4)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from ingestion import pipeline, services
+from lake import LakeUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Only errors that a later attempt can fix are retried; a bug fails fast and loudly.
+TRANSIENT_ERRORS = (LakeUnavailable, OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+@shared_task(
+    name="ingestion.process_raw_event",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def process_raw_event(self, raw_event_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    result = pipeline.raw_event_process(raw_event_id=raw_event_id)
+    return result.__dict__
+
+
+@shared_task(name="ingestion.sweep_stuck_raw_events", soft_time_limit=50, time_limit=60)
+def sweep_stuck_raw_events() -> int:
+    return len(services.raw_events_sweep())

@@ -1,0 +1,287 @@
+"""One small module over Django's storage API: the file system for `file://`, S3 for `s3://`.
+
+Layout (ARCHITECTURE.md, rule 1):
+
+    raw/<source>/<YYYY>/<MM>/<DD>/<HH>/<received-at UTC, ISO basic>_<uuid>.<ext>
+    quarantine/<source>/<YYYY>/<MM>/<DD>/<HH>/<name>          + <name>.reason.json
+    inbox/<source>/...                                        files dropped by other systems
+    attachments/<source>/<YYYY>/<MM>/<DD>/<event uuid>/<n>.<ext>
+
+Objects are write-once: a second write to a key raises LakeKeyExists instead of replacing it.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage
+
+
+class LakeError(Exception):
+    pass
+
+
+class LakeUnavailable(LakeError):
+    """The lake cannot be written or read right now: the caller answers 503 or retries."""
+
+
+class LakeKeyExists(LakeError):
+    pass
+
+
+class LakeObjectMissing(LakeError):
+    pass
+
+
+@dataclass(frozen=True)
+class LakeObject:
+    key: str
+    sha256: str
+    size: int
+
+
+def _partition(at: datetime) -> str:
+    at = at.astimezone(UTC)
+    return f"{at:%Y/%m/%d/%H}"
+
+
+def raw_key(source: str, received_at: datetime, event_id: uuid.UUID, ext: str) -> str:
+    at = received_at.astimezone(UTC)
+    return f"raw/{source}/{_partition(at)}/{at:%Y%m%dT%H%M%S}{at.microsecond:06d}Z_{event_id}.{ext}"
+
+
+class DurableFileSystemStorage(FileSystemStorage):
+    """File-system storage that never replaces an object and fsyncs before saying "saved"."""
+
+    def __init__(self, *args: Any, fsync: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fsync = fsync
+
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        # Django would pick "name_abc123" on a clash; the lake refuses instead.
+        return name
+
+    def _save(self, name: str, content: Any) -> str:
+        full_path = Path(self.path(name))
+        full_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path = full_path.with_name(f".{full_path.name}.{uuid.uuid4().hex}.part")
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        try:
+            for chunk in content.chunks():
+                os.write(fd, chunk)
+            if self.fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            # link() fails if the key exists: atomic write-once without a read-check-write race.
+            os.link(tmp_path, full_path)
+        except FileExistsError as exc:
+            raise LakeKeyExists(name) from exc
+        finally:
+            os.unlink(tmp_path)
+        if self.fsync:
+            dir_fd = os.open(full_path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        return name
+
+
+class Lake:
+    """Write-once object store addressed by key, over a Django Storage."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = urlparse(url)
+        self.scheme = parsed.scheme
+        if parsed.scheme == "file":
+            self.root = Path(unquote(parsed.path))
+            self.storage: Storage = DurableFileSystemStorage(
+                location=str(self.root), fsync=getattr(settings, "LAKE_FSYNC", True)
+            )
+            self.prefix = ""
+        elif parsed.scheme == "s3":
+            from storages.backends.s3 import S3Storage
+
+            self.bucket = parsed.netloc
+            self.prefix = parsed.path.strip("/")
+            self.storage = S3Storage(
+                bucket_name=self.bucket,
+                location=self.prefix,
+                endpoint_url=settings.AWS_S3_ENDPOINT_URL,
+                access_key=settings.AWS_ACCESS_KEY_ID,
+                secret_key=settings.AWS_SECRET_ACCESS_KEY,
+                region_name=settings.AWS_S3_REGION_NAME,
+                file_overwrite=True,  # write-once is enforced by If-None-Match below
+                default_acl=None,
+                querystring_auth=True,
+            )
+        else:
+            raise LakeError(f"LAKE_URL must be file:///path or s3://bucket/prefix, not {url!r}")
+
+    # -- writing ----------------------------------------------------------------------------
+    def write(self, key: str, data: bytes, *, content_type: str | None = None) -> LakeObject:
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            if self.scheme == "s3":
+                self._s3_put_once(key, data, content_type)
+            else:
+                self.storage.save(key, ContentFile(data))
+        except LakeKeyExists:
+            raise
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                raise LakeKeyExists(key) from exc
+            raise LakeUnavailable(f"lake write failed for {key}: {exc}") from exc
+        except Exception as exc:  # botocore errors: endpoint down, access denied, ...
+            if _is_precondition_failed(exc):
+                raise LakeKeyExists(key) from exc
+            raise LakeUnavailable(f"lake write failed for {key}: {exc}") from exc
+        return LakeObject(key=key, sha256=digest, size=len(data))
+
+    def _s3_put_once(self, key: str, data: bytes, content_type: str | None) -> None:
+        client = self.storage.connection.meta.client  # type: ignore[attr-defined]
+        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+        client.put_object(
+            Bucket=self.bucket,
+            Key=self._full_key(key),
+            Body=data,
+            IfNoneMatch="*",
+            ChecksumSHA256=_b64_sha256(data),
+            **extra,
+        )
+
+    def write_json(self, key: str, payload: dict[str, Any]) -> LakeObject:
+        body = json.dumps(payload, indent=2, sort_keys=True, default=str).encode()
+        return self.write(key, body, content_type="application/json")
+
+    def quarantine(
+        self, *, source: str, data: bytes, reason: str, name: str, details: dict[str, Any] | None = None
+    ) -> LakeObject:
+        """Keep rejected input, with the reason beside it, under quarantine/."""
+        now = datetime.now(UTC)
+        key = f"quarantine/{source}/{_partition(now)}/{now:%Y%m%dT%H%M%S}Z_{uuid.uuid4()}_{name}"
+        obj = self.write(key, data)
+        self.write_json(
+            f"{key}.reason.json",
+            {"reason": reason, "source": source, "at": now.isoformat(), "sha256": obj.sha256, **(details or {})},
+        )
+        return obj
+
+    # -- reading ----------------------------------------------------------------------------
+    def read(self, key: str) -> bytes:
+        try:
+            with self.storage.open(key, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError as exc:
+            raise LakeObjectMissing(key) from exc
+        except OSError as exc:
+            raise LakeUnavailable(f"lake read failed for {key}: {exc}") from exc
+        except Exception as exc:
+            if _is_not_found(exc):
+                raise LakeObjectMissing(key) from exc
+            raise LakeUnavailable(f"lake read failed for {key}: {exc}") from exc
+
+    def open(self, key: str) -> Any:
+        """A binary file object for streaming large objects (call-log files)."""
+        try:
+            return self.storage.open(key, "rb")
+        except FileNotFoundError as exc:
+            raise LakeObjectMissing(key) from exc
+
+    def exists(self, key: str) -> bool:
+        return bool(self.storage.exists(key))
+
+    def size(self, key: str) -> int:
+        return int(self.storage.size(key))
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix`, sorted, as lake keys (without the S3 prefix)."""
+        prefix = prefix.strip("/")
+        if self.scheme == "s3":
+            client = self.storage.connection.meta.client  # type: ignore[attr-defined]
+            paginator = client.get_paginator("list_objects_v2")
+            full = self._full_key(prefix) + "/"
+            strip = len(self.prefix) + 1 if self.prefix else 0
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for item in page.get("Contents", []):
+                    yield item["Key"][strip:]
+            return
+        base = self.root / prefix
+        if base.is_file():
+            yield prefix
+            return
+        if not base.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            for filename in sorted(filenames):
+                if filename.startswith("."):
+                    continue  # half-written temporary files
+                yield str(Path(dirpath, filename).relative_to(self.root))
+
+    def delete(self, key: str) -> None:
+        """Only for tests and for objects the lake itself created by mistake; raw data is never deleted."""
+        self.storage.delete(key)
+
+    def check_writable(self) -> None:
+        """Raise LakeUnavailable unless a probe object can be written (readiness)."""
+        key = f"_health/{uuid.uuid4()}.probe"
+        self.write(key, b"ok")
+        try:
+            self.storage.delete(key)
+        except Exception:  # a probe left behind is harmless
+            pass
+
+    def _full_key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+
+def _b64_sha256(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def _is_precondition_failed(exc: Exception) -> bool:
+    return _error_code(exc) in {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+
+
+def _is_not_found(exc: Exception) -> bool:
+    return _error_code(exc) in {"NoSuchKey", "404", "NotFound"}
+
+
+@lru_cache(maxsize=4)
+def _lake_for(url: str) -> Lake:
+    return Lake(url)
+
+
+def get_lake() -> Lake:
+    """The configured lake; one instance per process and LAKE_URL."""
+    return _lake_for(settings.LAKE_URL)
+
+
+def reset_lake_cache() -> None:
+    _lake_for.cache_clear()

@@ -1,0 +1,26 @@
+"""Human-readable complaint references: CMP-<YYYYMMDD in the internal zone>-<5 characters>."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.utils import timezone
+
+# Crockford's base32 without I, L, O and U: nothing a customer can misread on the phone.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SUFFIX_LENGTH = 5
+
+
+def reference_candidate(at: datetime) -> str:
+    day = timezone.localtime(at).strftime("%Y%m%d")
+    suffix = "".join(secrets.choice(ALPHABET) for _ in range(SUFFIX_LENGTH))
+    return f"CMP-{day}-{suffix}"
+
+
+def normalise_reference(text: str) -> str:
+    """What a customer types (lower case, O for 0, spaces) -> the stored form."""
+    cleaned = text.strip().upper().replace(" ", "")
+    head, _, tail = cleaned.rpartition("-")
+    tail = tail.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    return f"{head}-{tail}" if head else tail
