@@ -26,3 +26,31 @@ def classify_texts(texts: Sequence[str]) -> list[Prediction]:
     from classification.model import get_classifier
 
     return get_classifier().predict(list(texts))
+
+
+def feedback_record(
+    *,
+    text: str,
+    task: str,
+    label: str,
+    previous_label: str = "",
+    reason: str = "",
+    model_version: str = "",
+    message_id: object = None,
+    complaint_id: object = None,
+    user: object = None,
+) -> object:
+    """Store an agent's correction (dismissed as not a complaint, promoted, or relabelled)."""
+    from classification.models import Feedback
+
+    return Feedback.objects.create(
+        text=text,
+        task=task,
+        label=label,
+        previous_label=previous_label,
+        reason=reason,
+        model_version=model_version,
+        message_id=message_id,
+        complaint_id=complaint_id,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
