@@ -117,6 +117,26 @@ def celery_eager() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _default_categories(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the tables a data migration filled: put the taxonomy back."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+        from classification.services import categories_ensure_defaults
+
+        categories_ensure_defaults()
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
     from django.core.cache import cache
 

@@ -54,3 +54,17 @@ def feedback_record(
         complaint_id=complaint_id,
         created_by=user if getattr(user, "pk", None) else None,
     )
+
+
+def categories_ensure_defaults() -> int:
+    """Create any default category that is missing (the data migration does this too). Returns how many."""
+    from classification.models import Category
+    from classification.taxonomy import DEFAULT_CATEGORIES
+
+    created = 0
+    for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES, start=1):
+        _, was_created = Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "description": description, "position": position * 10}
+        )
+        created += int(was_created)
+    return created
