@@ -102,3 +102,7 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id}"
+
+
+# The concatenated-SMS tables live beside their service in ingestion/sms_concat.py.
+from ingestion.sms_concat import SmsConcatGroup, SmsConcatPart, SmsConcatSlot  # noqa: E402,F401
