@@ -8,6 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from warehouse.models import Complaint, ComplaintEvent, ComplaintReference
 from warehouse.references import reference_candidate
@@ -96,3 +99,342 @@ def complaint_create(*, new: NewComplaint) -> tuple[Complaint, bool]:
         # A concurrent run of the same message won the race (rule 3): use its row.
         return Complaint.objects.get(source=new.source, external_id=new.external_id), False
     return complaint, True
+
+
+# --- agents' actions ------------------------------------------------------------------------
+# Every action below is a conditional, audited change: the row is read, the rule checked, and the
+# UPDATE repeats the state that was checked in its WHERE clause. When another agent changed the
+# row in between, the UPDATE matches nothing and the caller gets ComplaintConflict with the
+# reason (who did what, when), never a silent overwrite. The audit row is written in the same
+# transaction as the change, so there is no change without its history entry.
+
+
+class ComplaintConflict(Exception):
+    """The complaint is not in a state that allows the action (another agent got there first)."""
+
+    def __init__(self, message: str, *, complaint: Complaint | None = None) -> None:
+        super().__init__(message)
+        self.complaint = complaint
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: list[str] = field(default_factory=list)  # references changed
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (reference or id, reason)
+
+
+def _actor_name(user: Any) -> str:
+    return str(user.get_username()) if user is not None else "the system"
+
+
+def _last_change_by(complaint: Complaint) -> str:
+    """'by alice at 2026-11-25 10:02 UTC': who put the complaint into its current state."""
+    event = (
+        ComplaintEvent.objects.filter(complaint_id=complaint.pk, to_status=complaint.status)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if event is None:
+        return ""
+    at = timezone.localtime(event.created_at)
+    return f" by {_actor_name(event.actor)} at {at:%Y-%m-%d %H:%M} {at.tzname()}"
+
+
+def _require_open(complaint: Complaint) -> None:
+    if complaint.status not in Complaint.OPEN_STATUSES:
+        raise ComplaintConflict(
+            f"{complaint.reference} was already {complaint.get_status_display().lower()}"
+            f"{_last_change_by(complaint)}; your change was not applied.",
+            complaint=complaint,
+        )
+
+
+def _require_hands(complaint: Complaint, actor: Any, may_override: bool) -> None:
+    """Agents work on unassigned complaints and their own; supervisors on any."""
+    if may_override or complaint.assigned_to_id in (None, actor.pk):
+        return
+    owner = complaint.assigned_to.get_username() if complaint.assigned_to else "another agent"
+    raise ComplaintConflict(
+        f"{complaint.reference} is assigned to {owner}; ask them or a supervisor to reassign it.",
+        complaint=complaint,
+    )
+
+
+def _change(
+    *,
+    complaint_id: uuid.UUID | str,
+    actor: Any,
+    action: str,
+    check: Any,
+    changes: Any,
+    guard: tuple[str, ...] = ("status", "assigned_to_id"),
+    note: str = "",
+    data: Any = None,
+    after: Any = None,
+) -> Complaint:
+    """Read, check, conditionally update, audit: the one path every action goes through.
+
+    `check(current)` raises ComplaintConflict; `changes(current)` gives the fields to set;
+    `guard` names the fields whose checked values the UPDATE must still find; `data(current)`
+    gives the audit entry's data; `after(before, updated)` runs in the same transaction
+    (classifier feedback).
+    """
+    for _ in range(3):
+        with transaction.atomic():
+            current = Complaint.objects.select_related("assigned_to").get(pk=complaint_id)
+            check(current)
+            fields: dict[str, Any] = changes(current)
+            now = timezone.now()
+            fields["updated_at"] = now
+            # The first agent action is the first response; later ones leave it alone.
+            fields["first_response_at"] = Coalesce(F("first_response_at"), Value(now))
+            condition = {name: getattr(current, name) for name in guard}
+            if not Complaint.objects.filter(pk=current.pk, **condition).update(**fields):
+                continue  # changed under us: read again; the check now says why, or it is still fine
+            updated = Complaint.objects.select_related("assigned_to").get(pk=current.pk)
+            ComplaintEvent.objects.create(
+                complaint=updated,
+                actor=actor,
+                action=action,
+                from_status=current.status,
+                to_status=updated.status,
+                note=note,
+                data=data(current) if callable(data) else (data or {}),
+            )
+            if after is not None:
+                after(current, updated)
+            return updated
+    raise ComplaintConflict("The complaint kept changing while you acted on it; reload and try again.")
+
+
+def complaint_assign(
+    *, complaint_id: uuid.UUID | str, actor: Any, assignee: Any, may_override: bool = False
+) -> Complaint:
+    """Take (assignee is the actor) or assign (supervisors). assignee=None puts it back in the pool."""
+
+    def check(current: Complaint) -> None:
+        _require_open(current)
+        if current.assigned_to_id == (assignee.pk if assignee is not None else None):
+            who = assignee.get_username() if assignee is not None else "nobody"
+            raise ComplaintConflict(f"{current.reference} is already assigned to {who}.", complaint=current)
+        if not may_override:
+            if assignee is None or assignee.pk != actor.pk:
+                raise ComplaintConflict("Only supervisors assign complaints to other agents.", complaint=current)
+            _require_hands(current, actor, may_override)
+
+    return _change(
+        complaint_id=complaint_id,
+        actor=actor,
+        action=ComplaintEvent.Action.ASSIGNED,
+        check=check,
+        changes=lambda current: {"assigned_to": assignee},
+        data=lambda current: {
+            "from": current.assigned_to.get_username() if current.assigned_to else None,
+            "to": assignee.get_username() if assignee is not None else None,
+        },
+    )
+
+
+def complaint_note(*, complaint_id: uuid.UUID | str, actor: Any, note: str) -> Complaint:
+    """An internal note; any agent who can see the complaint may add one, in any state."""
+    note = note.strip()
+    if not note:
+        raise ValueError("A note needs some text.")
+    return _change(
+        complaint_id=complaint_id,
+        actor=actor,
+        action=ComplaintEvent.Action.NOTE,
+        check=lambda current: None,
+        changes=lambda current: {},
+        guard=(),
+        note=note,
+    )
+
+
+def complaint_start(*, complaint_id: uuid.UUID | str, actor: Any, may_override: bool = False) -> Complaint:
+    """pending -> in progress; an unassigned complaint becomes the actor's."""
+
+    def check(current: Complaint) -> None:
+        _require_open(current)
+        _require_hands(current, actor, may_override)
+        if current.status != Complaint.Status.PENDING:
+            raise ComplaintConflict(
+                f"{current.reference} is already in progress{_last_change_by(current)}.", complaint=current
+            )
+
+    return _change(
+        complaint_id=complaint_id,
+        actor=actor,
+        action=ComplaintEvent.Action.STATUS,
+        check=check,
+        changes=lambda current: {
+            "status": Complaint.Status.IN_PROGRESS,
+            "assigned_to": current.assigned_to or actor,
+        },
+    )
+
+
+def complaint_resolve(
+    *, complaint_id: uuid.UUID | str, actor: Any, note: str, may_override: bool = False
+) -> Complaint:
+    """open -> resolved with the resolution note; sets resolved_at. Two agents at once: one wins."""
+    note = note.strip()
+    if not note:
+        raise ValueError("Say how the complaint was resolved.")
+
+    def check(current: Complaint) -> None:
+        _require_open(current)
+        _require_hands(current, actor, may_override)
+
+    def changes(current: Complaint) -> dict[str, Any]:
+        return {
+            "status": Complaint.Status.RESOLVED,
+            "resolved_at": timezone.now(),
+            "resolution_note": note,
+            "assigned_to": current.assigned_to or actor,
+        }
+
+    return _change(
+        complaint_id=complaint_id,
+        actor=actor,
+        action=ComplaintEvent.Action.RESOLVED,
+        check=check,
+        changes=changes,
+        note=note,
+    )
+
+
+def complaint_dismiss(
+    *, complaint_id: uuid.UUID | str, actor: Any, reason: str, note: str = "", may_override: bool = False
+) -> Complaint:
+    """open -> dismissed as not a complaint; the verdict goes to the classifier as feedback."""
+    from classification.services import feedback_record
+    from classification.taxonomy import NOT_COMPLAINT_REASONS
+
+    if reason not in NOT_COMPLAINT_REASONS:
+        raise ValueError(f"reason must be one of {', '.join(NOT_COMPLAINT_REASONS)}")
+
+    def check(current: Complaint) -> None:
+        _require_open(current)
+        _require_hands(current, actor, may_override)
+
+    def feedback(before: Complaint, updated: Complaint) -> None:
+        feedback_record(
+            text=before.text,
+            task="complaint",
+            label="not_complaint",
+            previous_label="complaint",
+            reason=reason,
+            model_version=before.model_version,
+            message_id=before.message_id,
+            complaint_id=before.pk,
+            user=actor,
+        )
+
+    return _change(
+        complaint_id=complaint_id,
+        actor=actor,
+        action=ComplaintEvent.Action.DISMISSED,
+        check=check,
+        changes=lambda current: {
+            "status": Complaint.Status.DISMISSED,
+            "resolution_note": note.strip(),
+            "assigned_to": current.assigned_to or actor,
+        },
+        note=note.strip(),
+        data={"reason": reason},
+        after=feedback,
+    )
+
+
+def complaint_relabel(
+    *,
+    complaint_id: uuid.UUID | str,
+    actor: Any,
+    category: str,
+    expected_category: str | None = None,
+    may_override: bool = False,
+) -> Complaint:
+    """Correct the category. `expected_category` is what the agent saw: if it changed since, 409."""
+    from classification.models import Category
+    from classification.services import feedback_record
+
+    if not Category.objects.filter(slug=category).exists():
+        raise ValueError(f"unknown category {category!r}")
+
+    def check(current: Complaint) -> None:
+        if current.status == Complaint.Status.DISMISSED:
+            raise ComplaintConflict(f"{current.reference} was dismissed as not a complaint.", complaint=current)
+        _require_hands(current, actor, may_override)
+        if expected_category is not None and current.category != expected_category:
+            raise ComplaintConflict(
+                f"The category of {current.reference} was changed to {current.category or 'none'} "
+                "by someone else meanwhile; your change was not applied.",
+                complaint=current,
+            )
+        if current.category == category:
+            raise ComplaintConflict(f"{current.reference} is already in {category}.", complaint=current)
+
+    def feedback(before: Complaint, updated: Complaint) -> None:
+        feedback_record(
+            text=before.text,
+            task="category",
+            label=category,
+            previous_label=before.category,
+            model_version=before.model_version,
+            message_id=before.message_id,
+            complaint_id=before.pk,
+            user=actor,
+        )
+
+    return _change(
+        complaint_id=complaint_id,
+        actor=actor,
+        action=ComplaintEvent.Action.RELABELLED,
+        check=check,
+        changes=lambda current: {"category": category},
+        guard=("category", "assigned_to_id", "status"),
+        data=lambda current: {
+            "from": current.category,
+            "to": category,
+            "model_confidence": current.category_confidence,
+        },
+        after=feedback,
+    )
+
+
+def _bulk(complaint_ids: list[Any], act: Any) -> BulkResult:
+    """Each complaint is its own conditional change: one conflict never blocks the others."""
+    result = BulkResult()
+    for complaint_id in complaint_ids:
+        try:
+            complaint = act(complaint_id)
+        except Complaint.DoesNotExist:
+            result.conflicts.append((str(complaint_id), "no such complaint"))
+        except ComplaintConflict as exc:
+            label = exc.complaint.reference if exc.complaint else str(complaint_id)
+            result.conflicts.append((label, str(exc)))
+        else:
+            result.done.append(complaint.reference)
+    return result
+
+
+def complaints_bulk_assign(
+    *, complaint_ids: list[Any], actor: Any, assignee: Any, may_override: bool = False
+) -> BulkResult:
+    return _bulk(
+        complaint_ids,
+        lambda cid: complaint_assign(complaint_id=cid, actor=actor, assignee=assignee, may_override=may_override),
+    )
+
+
+def complaints_bulk_resolve(
+    *, complaint_ids: list[Any], actor: Any, note: str, may_override: bool = False
+) -> BulkResult:
+    if not note.strip():
+        raise ValueError("Say how the complaints were resolved.")
+    return _bulk(
+        complaint_ids,
+        lambda cid: complaint_resolve(complaint_id=cid, actor=actor, note=note, may_override=may_override),
+    )

@@ -271,3 +271,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- agents: staff UI and REST API (agents/) ------------------------------------------------
+# Swagger UI and Redoc are served from the drf-spectacular-sidecar package: no CDN, and only
+# agents see the schema and its docs (the same rule as the API itself).
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "SERVE_PERMISSIONS": ["agents.permissions.IsAgent"],
+        "SERVE_AUTHENTICATION": [
+            "rest_framework.authentication.SessionAuthentication",
+            "rest_framework.authentication.TokenAuthentication",
+        ],
+        "COMPONENT_SPLIT_REQUEST": True,
+        "TAGS": [
+            {"name": "complaints", "description": "The queue and one complaint."},
+            {"name": "actions", "description": "Conditional, audited changes; 409 when someone else got there first."},
+            {"name": "messages", "description": "Messages the classifier filtered out."},
+        ],
+    }
+)

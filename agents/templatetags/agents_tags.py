@@ -1,0 +1,59 @@
+"""Small presentation helpers for the agents' pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def age(value: datetime | None) -> str:
+    """How long ago, in one short unit: 45s, 12m, 3h, 5d, 7w."""
+    if value is None:
+        return ""
+    seconds = max(0, int((timezone.now() - value).total_seconds()))
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@register.filter
+def first_line(value: str, length: int = 140) -> str:
+    line = next((part.strip() for part in (value or "").splitlines() if part.strip()), "")
+    return line if len(line) <= length else line[: length - 1].rstrip() + "…"
+
+
+@register.filter
+def pct(value: float | None) -> str:
+    return "" if value is None else f"{round(value * 100)}%"
+
+
+@register.filter
+def confidence_class(value: float | None) -> str:
+    if value is None:
+        return "conf-none"
+    return "conf-high" if value >= 0.8 else "conf-mid" if value >= 0.5 else "conf-low"
+
+
+@register.filter
+def humansize(value: Any) -> str:
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return ""
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    return mapping.get(key, key) if hasattr(mapping, "get") else key

@@ -1,0 +1,176 @@
+"""One complaint: the detail page and every action on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from agents.forms import AssignForm, DismissForm, NoteForm, RelabelForm, ResolveForm
+from agents.permissions import agent_required, can_read_raw, is_supervisor
+from agents.selectors import raw_event_for
+from agents.views.queue import safe_next
+from classification.models import Category
+from lake import LakeError, get_lake
+from warehouse.models import Complaint
+from warehouse.selectors import QueuePosition, complaint_history, complaint_queue_page, complaint_scope
+from warehouse.services import (
+    ComplaintConflict,
+    complaint_assign,
+    complaint_dismiss,
+    complaint_note,
+    complaint_relabel,
+    complaint_resolve,
+    complaint_start,
+)
+
+RAW_PREVIEW_BYTES = 64 * 1024
+# Shown in the page; anything else is offered as a download.
+INLINE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/gif"}
+
+
+def visible_complaint(request: HttpRequest, pk: Any) -> Complaint:
+    """The complaint if this person may see it, else 404 (no hint that it exists)."""
+    scope = complaint_scope(user_id=request.user.pk, see_all=is_supervisor(request.user))
+    complaint = scope.filter(pk=pk).first()
+    if complaint is None:
+        raise Http404("No such complaint.")
+    return complaint
+
+
+def _next_in_queue(complaint: Complaint, request: HttpRequest) -> Complaint | None:
+    scope = complaint_scope(user_id=request.user.pk, see_all=is_supervisor(request.user))
+    from warehouse.selectors import OPEN_STATUSES
+
+    page = complaint_queue_page(
+        scope.filter(status__in=OPEN_STATUSES), after=QueuePosition.of(complaint), size=1
+    )
+    return page.items[0] if page.items else None
+
+
+def _raw_preview(event: Any) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    try:
+        with get_lake().open(event.lake_key) as handle:
+            head = handle.read(RAW_PREVIEW_BYTES + 1)
+    except LakeError as exc:
+        return {"event": event, "error": str(exc)}
+    except OSError as exc:
+        return {"event": event, "error": f"lake read failed: {exc}"}
+    return {
+        "event": event,
+        "text": head[:RAW_PREVIEW_BYTES].decode("utf-8", errors="replace"),
+        "truncated": len(head) > RAW_PREVIEW_BYTES,
+    }
+
+
+@require_GET
+@agent_required
+def complaint_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    complaint = visible_complaint(request, pk)
+    supervisor = is_supervisor(request.user)
+    names = dict(Category.objects.values_list("slug", "name"))
+    context = {
+        "complaint": complaint,
+        "history": complaint_history(complaint_id=complaint.pk),
+        "supervisor": supervisor,
+        "hands_on": supervisor or complaint.assigned_to_id in (None, request.user.pk),
+        "category_name": names.get(complaint.category, complaint.category),
+        "customer_category_name": names.get(complaint.customer_category, complaint.customer_category),
+        "attachments": [
+            (index, item, item.get("content_type") in INLINE_TYPES)
+            for index, item in enumerate(complaint.attachments or [])
+            if isinstance(item, dict)
+        ],
+        "raw": _raw_preview(raw_event_for(raw_event_id=complaint.raw_event_id)) if can_read_raw(request.user) else None,
+        "next_complaint": _next_in_queue(complaint, request) if complaint.is_open else None,
+        "note_form": NoteForm(),
+        "resolve_form": ResolveForm(),
+        "dismiss_form": DismissForm(),
+        "relabel_form": RelabelForm(initial={"category": complaint.category, "expected": complaint.category}),
+        "assign_form": AssignForm(initial={"assignee": complaint.assigned_to_id}),
+        "back": safe_next(request, reverse("agents:queue")),
+    }
+    return render(request, "agents/detail.html", context)
+
+
+ACTIONS = ("take", "assign", "note", "start", "resolve", "dismiss", "relabel")
+DONE = {
+    "take": "{ref} is yours.",
+    "assign": "{ref} assigned.",
+    "note": "Note added to {ref}.",
+    "start": "{ref} is in progress.",
+    "resolve": "{ref} resolved.",
+    "dismiss": "{ref} dismissed as not a complaint; the classifier will learn from it.",
+    "relabel": "{ref} moved to another category; the classifier will learn from it.",
+}
+
+
+@require_POST
+@agent_required
+def complaint_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    complaint = visible_complaint(request, pk)
+    detail_url = reverse("agents:complaint", args=[complaint.pk])
+    back = safe_next(request, detail_url)
+    supervisor = is_supervisor(request.user)
+    try:
+        done = _perform(request, complaint, action, supervisor=supervisor)
+    except ComplaintConflict as exc:
+        # The other agent won: say so plainly, and show the complaint as it is now.
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(detail_url)
+    except (ValueError, _Invalid) as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(detail_url)
+    messages.success(request, DONE[action].format(ref=done.reference))
+    if action in ("resolve", "dismiss") and request.POST.get("then") == "next":
+        following = _next_in_queue(complaint, request)
+        if following is not None:
+            return HttpResponseRedirect(reverse("agents:complaint", args=[following.pk]))
+        return HttpResponseRedirect(reverse("agents:queue"))
+    return HttpResponseRedirect(back)
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _valid(form: Any) -> dict[str, Any]:
+    if not form.is_valid():
+        raise _Invalid(" ".join(str(e) for errors in form.errors.values() for e in errors))
+    return dict(form.cleaned_data)
+
+
+def _perform(request: HttpRequest, complaint: Complaint, action: str, *, supervisor: bool) -> Complaint:
+    actor = request.user
+    common = {"complaint_id": complaint.pk, "actor": actor}
+    if action == "take":
+        return complaint_assign(**common, assignee=actor, may_override=supervisor)
+    if action == "assign":
+        if not supervisor:
+            raise _Invalid("Only supervisors assign complaints to other agents.")
+        data = _valid(AssignForm(request.POST))
+        return complaint_assign(**common, assignee=data["assignee"], may_override=True)
+    if action == "note":
+        return complaint_note(**common, note=_valid(NoteForm(request.POST))["note"])
+    if action == "start":
+        return complaint_start(**common, may_override=supervisor)
+    if action == "resolve":
+        return complaint_resolve(**common, note=_valid(ResolveForm(request.POST))["note"], may_override=supervisor)
+    if action == "dismiss":
+        data = _valid(DismissForm(request.POST))
+        return complaint_dismiss(**common, reason=data["reason"], note=data["note"], may_override=supervisor)
+    data = _valid(RelabelForm(request.POST))
+    return complaint_relabel(
+        **common,
+        category=data["category"],
+        expected_category=data["expected"] if "expected" in request.POST else None,
+        may_override=supervisor,
+    )
