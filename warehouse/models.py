@@ -130,3 +130,16 @@ class ComplaintEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# The reporting rollup tables live beside their job in warehouse/reporting/models.py.
+from warehouse.reporting.models import (  # noqa: E402,F401
+    RollupCategoryAgreement,
+    RollupDailyFlow,
+    RollupDirtyDay,
+    RollupFilteredDaily,
+    RollupResponseTimes,
+    RollupState,
+    RollupVolumeHourly,
+    RollupWeeklyTrend,
+)

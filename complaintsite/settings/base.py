@@ -294,3 +294,29 @@ SPECTACULAR_SETTINGS.update(
         ],
     }
 )
+
+# --- reporting: rollups, the analysts' `reporting` schema, dashboards (warehouse/reporting) -----
+# Key of the keyed hash (HMAC-SHA256) that replaces customer handles in reporting.complaints.
+# Unset, it is derived from SECRET_KEY; set it so that rotating SECRET_KEY keeps hashes stable.
+REPORTING_HASH_KEY = env_str("REPORTING_HASH_KEY")
+REPORTING_ROLLUP_INTERVAL_SECONDS = env_int("REPORTING_ROLLUP_INTERVAL_SECONDS", 300)
+# Audit entries younger than this are left for the next run: a transaction still open when the
+# job reads could otherwise commit an entry behind the job's back.
+REPORTING_ROLLUP_LAG_SECONDS = env_int("REPORTING_ROLLUP_LAG_SECONDS", 60)
+REPORTING_ROLLUP_MAX_DAYS_PER_RUN = env_int("REPORTING_ROLLUP_MAX_DAYS_PER_RUN", 400)
+# Days re-queued every night, to pick up writes that bypass the audited services.
+REPORTING_NIGHTLY_REQUEUE_DAYS = env_int("REPORTING_NIGHTLY_REQUEUE_DAYS", 62)
+# A week-over-week change is flagged when the two weeks hold at least this many complaints,
+# the change is at least this large, and a binomial test puts it beyond noise at this p-value.
+REPORTING_TREND_MIN_COUNT = env_int("REPORTING_TREND_MIN_COUNT", 20)
+REPORTING_TREND_MIN_CHANGE = env_float("REPORTING_TREND_MIN_CHANGE", 0.25)
+REPORTING_TREND_MAX_P_VALUE = env_float("REPORTING_TREND_MAX_P_VALUE", 0.01)
+REPORTING_ANALYST_STATEMENT_TIMEOUT = env_str("REPORTING_ANALYST_STATEMENT_TIMEOUT") or "60s"
+CELERY_BEAT_SCHEDULE["reporting-rollups-update"] = {
+    "task": "warehouse.reporting_rollups_update",
+    "schedule": timedelta(seconds=REPORTING_ROLLUP_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["reporting-rollups-nightly-requeue"] = {
+    "task": "warehouse.reporting_rollups_requeue",
+    "schedule": crontab(hour=3, minute=17),
+}
