@@ -122,3 +122,25 @@ def parse_any(value: object, *, default_zone: ZoneInfo | str | None = None) -> d
             return parse_iso(text, default_zone=default_zone)
         return parse_rfc2822(text)
     raise TimeParseError(f"not a timestamp: {value!r}")
+
+
+def is_nonexistent(naive: datetime, zone: ZoneInfo | str) -> bool:
+    """True when the wall-clock time falls in the hour skipped at the start of summer time."""
+    tz = get_zone(zone) if isinstance(zone, str) else zone
+    round_trip = naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    return round_trip != naive.replace(tzinfo=None, fold=0)
+
+
+def localize_near(naive: datetime, zone: ZoneInfo | str, *, near: datetime | None) -> datetime:
+    """Like `localize`, but an overlap is settled by evidence: the instant closest to `near`.
+
+    Systems that log local wall-clock time often log an epoch beside it (Asterisk's `uniqueid`);
+    in the repeated hour the two candidate instants are an hour apart, so the epoch (accurate to
+    seconds) picks the right one. Without `near`, the first instant (fold=0) is taken.
+    """
+    tz = get_zone(zone) if isinstance(zone, str) else zone
+    if near is None or not is_ambiguous(naive, tz):
+        return localize(naive, tz)
+    first, second = localize(naive, tz, fold=0), localize(naive, tz, fold=1)
+    near = near.astimezone(UTC)
+    return first if abs(first - near) <= abs(second - near) else second

@@ -1,0 +1,174 @@
+"""The canonical call-log format (docs/call-logs.md): JSON Lines, or CSV with a header.
+
+One call a row: `call_id`, `timestamp`, `call_duration`, `transcript`, optional `caller`,
+`agent`, `queue`. Other fields are kept in the message's metadata under `extra`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+from ingestion.calllogs.records import (
+    CallRecord,
+    FileFormatError,
+    Parsed,
+    RowError,
+    RowReject,
+    iter_lines,
+    read_call_id,
+    read_duration,
+    read_optional_text,
+    read_timestamp,
+    turns_from_labelled_text,
+    turns_from_list,
+)
+
+REQUIRED = ("call_id", "timestamp", "call_duration", "transcript")
+KNOWN = frozenset({*REQUIRED, "caller", "agent", "queue"})
+MAX_EXTRA_CHARS = 4000
+
+
+def record_from_mapping(row: dict[str, Any], *, line: int, zone: ZoneInfo, from_csv: bool = False) -> CallRecord:
+    call_id = read_call_id(row.get("call_id"))
+    occurred_at, time_note = read_timestamp(row.get("timestamp"), zone=zone)
+    duration = read_duration(row.get("call_duration"))
+    if "transcript" not in row or row["transcript"] is None:
+        raise RowError("transcript is missing")
+    transcript = row["transcript"]
+    turns = None
+    transcript_text = None
+    if from_csv and isinstance(transcript, str) and transcript.lstrip().startswith("["):
+        # A CSV cell may carry the list of turns as JSON.
+        try:
+            transcript = json.loads(transcript)
+        except ValueError:
+            pass  # then it is plain text that happens to start with "["
+    if isinstance(transcript, list):
+        turns = turns_from_list(transcript)
+    elif isinstance(transcript, str):
+        turns = turns_from_labelled_text(transcript)
+        transcript_text = transcript.strip() if turns is None else None
+    else:
+        raise RowError("transcript must be text or a list of turns with speaker and text")
+    extra = {k: v for k, v in row.items() if k not in KNOWN and k and v not in (None, "")}
+    if len(json.dumps(extra, default=str)) > MAX_EXTRA_CHARS:
+        extra = {"truncated": True}
+    return CallRecord(
+        call_id=call_id,
+        occurred_at=occurred_at,
+        line=line,
+        turns=turns,
+        transcript_text=transcript_text,
+        duration_seconds=duration,
+        caller=read_optional_text(row, "caller", limit=255),
+        agent=read_optional_text(row, "agent", limit=255),
+        queue=read_optional_text(row, "queue", limit=255),
+        time_note=time_note,
+        extra=extra,
+    )
+
+
+def parse_jsonl(stream: BinaryIO, *, zone: ZoneInfo) -> Iterator[Parsed]:
+    for line, raw in iter_lines(stream):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            yield RowReject(
+                line=line,
+                reason=f"not valid UTF-8 ({exc.reason} at byte {exc.start})",
+                content=raw.decode("utf-8", "replace"),
+            )
+            continue
+        try:
+            row = json.loads(text)
+        except ValueError as exc:
+            yield RowReject(line=line, reason=f"not valid JSON: {exc}", content=text)
+            continue
+        if not isinstance(row, dict):
+            yield RowReject(line=line, reason="a line must be a JSON object", content=text)
+            continue
+        try:
+            yield record_from_mapping(row, line=line, zone=zone)
+        except RowError as exc:
+            yield RowReject(line=line, reason=str(exc), content=text)
+
+
+class _LineCounter:
+    """Feeds csv.reader text lines decoded one by one, so a bad byte spoils one row, not the file."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.lines = iter_lines(stream)
+        self.line = 0
+        self.bad_lines: set[int] = set()
+
+    def __iter__(self) -> _LineCounter:
+        return self
+
+    def __next__(self) -> str:
+        self.line, raw = next(self.lines)
+        try:
+            text = raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
+        except UnicodeDecodeError:
+            self.bad_lines.add(self.line)
+            text = raw.decode("utf-8", "replace")
+        return text + "\n"
+
+
+def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str], str | None]]:
+    """(first line of the row, fields, reason it is unreadable or None) for every CSV row."""
+    source = _LineCounter(stream)
+    reader = csv.reader(source, strict=True)
+    while True:
+        start = source.line + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield start, [], f"CSV syntax error: {exc}"
+            continue
+        bad = [n for n in range(start, source.line + 1) if n in source.bad_lines]
+        yield start, fields, (f"not valid UTF-8 on line {bad[0]}" if bad else None)
+
+
+def parse_csv(stream: BinaryIO, *, zone: ZoneInfo) -> Iterator[Parsed]:
+    rows = csv_rows(stream)
+    header: list[str] | None = None
+    for line, fields, problem in rows:
+        if not any(f.strip() for f in fields) and problem is None:
+            continue
+        if header is None:
+            header = [f.strip().lower() for f in fields]
+            missing = [name for name in REQUIRED if name not in header]
+            if problem or missing:
+                raise FileFormatError(
+                    f"the CSV header (line {line}) lacks {', '.join(missing) or 'readable names'}; "
+                    f"expected at least {', '.join(REQUIRED)}"
+                )
+            continue
+        content = row_text(fields)
+        if problem:
+            yield RowReject(line=line, reason=problem, content=content)
+            continue
+        if len(fields) != len(header):
+            yield RowReject(line=line, reason=f"expected {len(header)} fields, found {len(fields)}", content=content)
+            continue
+        try:
+            yield record_from_mapping(dict(zip(header, fields, strict=True)), line=line, zone=zone, from_csv=True)
+        except RowError as exc:
+            yield RowReject(line=line, reason=str(exc), content=content)
+    if header is None:
+        raise FileFormatError("the CSV file is empty (no header)")
+
+
+def row_text(fields: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(fields)
+    return out.getvalue().rstrip("\r\n")
