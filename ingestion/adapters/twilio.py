@@ -96,6 +96,7 @@ def parse(raw: RawInput) -> list[InboundMessage]:
             text=text,
             occurred_at=raw.received_at,
             customer_handle=sender,
+            customer_name=clean_text(params.get("ProfileName", ""))[:255],  # WhatsApp senders' profile name
             contact_phone=sender if sender.startswith("+") else "",
             attachments=attachments,
             metadata=metadata,
