@@ -50,11 +50,20 @@ class AgentAPIView(APIView):
             raise Http404("No such complaint.")
         return complaint
 
+    def actionable(self, pk: Any) -> Complaint:
+        """Any complaint may be acted on: the service's checks decide, so an agent who lost a race
+        to a colleague hears "already resolved by bob" (409), not a puzzling 404."""
+        complaint = Complaint.objects.filter(pk=pk).first()
+        if complaint is None:
+            raise Http404("No such complaint.")
+        return complaint
 
-def conflict_response(exc: ComplaintConflict) -> Response:
+
+def conflict_response(exc: ComplaintConflict, scope: Any = None) -> Response:
     complaint = exc.complaint
     if complaint is not None:
-        complaint = Complaint.objects.select_related("assigned_to").filter(pk=complaint.pk).first()
+        # The current state, when the caller may see it.
+        complaint = (scope if scope is not None else Complaint.objects).filter(pk=complaint.pk).first()
     return Response(
         {"detail": str(exc), "complaint": s.ComplaintListSerializer(complaint).data if complaint else None},
         status=status.HTTP_409_CONFLICT,
@@ -89,13 +98,13 @@ class ComplaintActionView(AgentAPIView):
         raise NotImplementedError
 
     def post(self, request: Request, pk: Any) -> Response:
-        complaint = self.visible(pk)
+        complaint = self.actionable(pk)
         payload = self.input_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
             updated = self.perform(complaint, dict(payload.validated_data))
         except ComplaintConflict as exc:
-            return conflict_response(exc)
+            return conflict_response(exc, self.scope())
         except ValueError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         fresh = self.scope().prefetch_related("events__actor").filter(pk=updated.pk).first() or updated

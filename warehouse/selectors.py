@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -187,7 +188,11 @@ def complaint_capped_counts(querysets: Mapping[str, QuerySet[Any]], *, cap: int 
     params: list[Any] = []
     for index, key in enumerate(keys):
         sub = querysets[key].order_by().values("pk")[: cap + 1]
-        sql, sub_params = sub.query.get_compiler(using=db).as_sql()
+        try:
+            sql, sub_params = sub.query.get_compiler(using=db).as_sql()
+        except EmptyResultSet:  # qs.none(), or a filter that can match nothing
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS c{index})")
         params.extend(sub_params)
     with connections[db].cursor() as cursor:

@@ -24,7 +24,7 @@ def make_user(username: str, *, staff: bool = True, groups: tuple[str, ...] = ()
         user.is_superuser = True
         user.save(update_fields=["is_superuser"])
     for name in groups:
-        user.groups.add(Group.objects.get(name=name))
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
     return user
 
 

@@ -116,16 +116,21 @@ DONE = {
 def complaint_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
-    complaint = visible_complaint(request, pk)
+    # Any complaint may be acted on; the service decides. An agent who lost a race is told who
+    # won rather than shown a 404 because the complaint left their view.
+    complaint = Complaint.objects.filter(pk=pk).first()
+    if complaint is None:
+        raise Http404("No such complaint.")
     detail_url = reverse("agents:complaint", args=[complaint.pk])
     back = safe_next(request, detail_url)
     supervisor = is_supervisor(request.user)
     try:
         done = _perform(request, complaint, action, supervisor=supervisor)
     except ComplaintConflict as exc:
-        # The other agent won: say so plainly, and show the complaint as it is now.
+        # The other agent won: say so plainly, and show the complaint as it is now, if still visible.
         messages.error(request, str(exc))
-        return HttpResponseRedirect(detail_url)
+        still_visible = complaint_scope(user_id=request.user.pk, see_all=supervisor).filter(pk=complaint.pk).exists()
+        return HttpResponseRedirect(detail_url if still_visible else reverse("agents:queue"))
     except (ValueError, _Invalid) as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(detail_url)
