@@ -23,9 +23,15 @@ class Prediction:
 
 def classify_texts(texts: Sequence[str]) -> list[Prediction]:
     """Classify a batch (through nlp.pipe). Replaced by the trained pipeline in classification/model.py."""
+    import time
+
+    import metrics
     from classification.model import get_classifier
 
-    return get_classifier().predict(list(texts))
+    started = time.perf_counter()
+    predictions = get_classifier().predict(list(texts))
+    metrics.observe_classifier(seconds=time.perf_counter() - started, texts=len(predictions))
+    return predictions
 
 
 def feedback_record(

@@ -10,6 +10,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Monitoring: /healthz, /readyz, /metrics (issue 8).
+    path("", include("monitoring.urls")),
     # Agents: the staff UI, the REST API and its OpenAPI schema with a docs page (issue 6).
     path("agents/", include("agents.urls")),
     path("api/v1/", include("agents.api_urls")),

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from ingestion.admin_actions import replay_events, retry_events
 from ingestion.models import Message, RawEvent
 
 
@@ -10,6 +11,7 @@ class RawEventAdmin(admin.ModelAdmin):
     search_fields = ("id", "lake_key", "sha256")
     date_hierarchy = "received_at"
     readonly_fields = [f.name for f in RawEvent._meta.fields]
+    actions = [retry_events, replay_events]  # failed/quarantined: filter by status, then act
 
 
 @admin.register(Message)

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+import metrics
 from classification.services import Prediction, classify_texts
 from ingestion.adapters import InboundMessage, PayloadError, get_adapter
 from ingestion.adapters.base import RawInput
 from ingestion.models import Message, RawEvent
 from lake import LakeObjectMissing, get_lake
+from monitoring.alerts import alert_quarantined
 from warehouse.services import NewComplaint, complaint_create
 
 logger = logging.getLogger(__name__)
@@ -71,6 +73,9 @@ def raw_event_process(*, raw_event_id: uuid.UUID | str) -> ProcessResult:
             details={"raw_event_id": str(event.id), "lake_key": event.lake_key, "stage": "worker"},
         )
         _mark(event, RawEvent.Status.QUARANTINED, error=str(exc))
+        alert_quarantined(
+            source=event.source, reason=str(exc), lake_key=event.lake_key, stage="worker", raw_event_id=str(event.id)
+        )
         return ProcessResult(quarantined=True)
 
     result = messages_ingest(event=event, inbound=inbound)
@@ -93,6 +98,10 @@ def messages_ingest(*, event: RawEvent, inbound: Sequence[InboundMessage]) -> Pr
     for item in inbound:
         _, created = _message_record(event=event, item=item)
         new_count += int(created)
+        if created:
+            metrics.record_message_received(source=item.source, channel=item.channel)
+        else:  # a provider's re-delivery (or a replay) absorbed by UNIQUE (source, external_id)
+            metrics.record_rejected(source=event.provider, reason="duplicate")
     # Pick up this batch's messages that are not routed yet, whether this run or an earlier,
     # interrupted one created them.
     keys = [(m.source, m.external_id) for m in inbound]

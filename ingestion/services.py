@@ -94,4 +94,8 @@ def raw_events_sweep(*, now: datetime | None = None) -> list[uuid.UUID]:
             swept.append(event_id)
     if swept:
         logger.warning("sweeper re-enqueued %d raw events", len(swept))
+    if stale:
+        from monitoring.alerts import alert_stuck_events
+
+        alert_stuck_events(found=len(stale), requeued=len(swept))
     return swept

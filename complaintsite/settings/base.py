@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "warehouse",
     "ingestion",
     "agents",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -320,3 +321,45 @@ CELERY_BEAT_SCHEDULE["reporting-rollups-nightly-requeue"] = {
     "task": "warehouse.reporting_rollups_requeue",
     "schedule": crontab(hour=3, minute=17),
 }
+
+# --- monitoring: alerts, health, metrics, volume spikes (monitoring/, docs/operations.md) -------
+MIDDLEWARE.append("monitoring.middleware.ProcessSampleMiddleware")
+# Identical alerts: one e-mail per window, with the count. A burst is gathered this long first.
+ALERT_THROTTLE_SECONDS = env_int("ALERT_THROTTLE_SECONDS", 3600)
+ALERT_GATHER_SECONDS = env_int("ALERT_GATHER_SECONDS", 60)
+# Throttling state must be shared by every process: Redis. Without it, per process (embedded).
+ALERT_REDIS_URL = env_str("ALERT_REDIS_URL") or REDIS_URL
+# /metrics: a bearer token, or a client address in one of these networks.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+MONITORING_QUEUES = env_list("MONITORING_QUEUES", ["celery"])
+# /readyz
+READINESS_CHECKS = env_list("READINESS_CHECKS", ["database", "broker", "lake", "worker", "beat", "model"])
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 120)
+BEAT_MAX_SILENCE_SECONDS = env_int("BEAT_MAX_SILENCE_SECONDS", 120)
+# Scheduled jobs watched for "has not succeeded for too long" (task name -> seconds).
+MONITORING_JOBS: dict[str, int] = {
+    "ingestion.ingest_call_logs": env_int("CALL_LOG_MAX_SILENCE_SECONDS", 2 * 3600),
+    "ingestion.sweep_stuck_raw_events": 15 * 60,
+}
+# Volume spikes: the last window against the same weekday and time in earlier weeks.
+SPIKE_WINDOW_MINUTES = env_int("SPIKE_WINDOW_MINUTES", 15)
+SPIKE_STEP_MINUTES = env_int("SPIKE_STEP_MINUTES", 5)
+SPIKE_BASELINE_WEEKS = env_int("SPIKE_BASELINE_WEEKS", 4)
+SPIKE_NEIGHBOUR_WINDOWS = env_int("SPIKE_NEIGHBOUR_WINDOWS", 1)
+SPIKE_MIN_BASELINE_SAMPLES = env_int("SPIKE_MIN_BASELINE_SAMPLES", 6)
+SPIKE_MIN_COUNT = env_int("SPIKE_MIN_COUNT", 10)
+SPIKE_MIN_RATIO = env_float("SPIKE_MIN_RATIO", 1.5)
+SPIKE_MAD_THRESHOLD = env_float("SPIKE_MAD_THRESHOLD", 4.0)
+SPIKE_ACTIVE_MINUTES = env_int("SPIKE_ACTIVE_MINUTES", 2 * SPIKE_WINDOW_MINUTES)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "monitoring-heartbeat": {"task": "monitoring.heartbeat", "schedule": timedelta(seconds=30)},
+        "monitoring-flush-alerts": {"task": "monitoring.flush_alerts", "schedule": timedelta(seconds=30)},
+        "monitoring-check-jobs": {"task": "monitoring.check_jobs", "schedule": timedelta(minutes=5)},
+        "monitoring-detect-volume-spikes": {
+            "task": "monitoring.detect_volume_spikes",
+            "schedule": timedelta(minutes=SPIKE_STEP_MINUTES),
+        },
+    }
+)
