@@ -1,23 +1,91 @@
-from django.contrib import admin
+"""Admin for the ledger and the messages: raw fields are read-only, rows are never added here."""
 
-from ingestion.admin_actions import replay_events, retry_events
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
 from ingestion.models import Message, RawEvent
+from ingestion.sms_concat import SmsConcatGroup, SmsConcatPart, SmsConcatSlot
+from warehouse.admin import ReadOnlyAdmin
 
 
 @admin.register(RawEvent)
-class RawEventAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "source", "provider", "status", "attempts", "message_count", "size")
+class RawEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "source", "provider", "status", "attempts", "message_count", "size", "short_error")
     list_filter = ("status", "source", "provider")
-    search_fields = ("id", "lake_key", "sha256")
+    search_fields = ("=id", "lake_key", "=sha256")
+    search_help_text = "Exact event id or SHA-256, or part of the lake key."
     date_hierarchy = "received_at"
-    readonly_fields = [f.name for f in RawEvent._meta.fields]
-    actions = [retry_events, replay_events]  # failed/quarantined: filter by status, then act
+
+    @admin.display(description="Error")
+    def short_error(self, obj: RawEvent) -> str:
+        return obj.error[:100]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "source", "channel", "status", "is_complaint", "predicted_category", "urgent")
-    list_filter = ("status", "source", "channel", "is_complaint", "not_complaint_reason", "urgent")
-    search_fields = ("external_id", "customer_handle", "text")
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = (
+        "received_at",
+        "source",
+        "channel",
+        "status",
+        "is_complaint",
+        "not_complaint_reason",
+        "predicted_category",
+        "category_confidence",
+        "urgent",
+        "complaint_link",
+    )
+    list_filter = ("status", "source", "channel", "is_complaint", "not_complaint_reason", "urgent", "model_version")
+    search_fields = ("=external_id", "=customer_handle", "=id")
+    search_help_text = "Exact external id, customer handle or message id."
     date_hierarchy = "received_at"
-    readonly_fields = ("raw_event", "source", "channel", "provider", "external_id", "text", "occurred_at", "received_at")
+    readonly_fields = ("complaint_link",)
+    raw_id_fields = ("raw_event",)
+
+    @admin.display(description="Complaint")
+    def complaint_link(self, obj: Message) -> str:
+        if not obj.complaint_id:
+            return "—"
+        return format_html('<a href="{}">open</a>', reverse("agents:complaint", args=[obj.complaint_id]))
+
+
+class SmsConcatPartInline(admin.TabularInline):
+    model = SmsConcatPart
+    extra = 0
+    can_delete = False
+    fields = ("number", "part_id", "text", "occurred_at", "received_at", "raw_event")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SmsConcatGroup)
+class SmsConcatGroupAdmin(ReadOnlyAdmin):
+    """Long SMS being reassembled: an incomplete group older than a day is worth a look."""
+
+    list_display = ("first_received_at", "slot", "total", "parts_received", "completed_at")
+    list_filter = ("slot__provider",)
+    list_select_related = ("slot",)
+    search_fields = ("=slot__sender", "=slot__recipient")
+    date_hierarchy = "first_received_at"
+    inlines = [SmsConcatPartInline]
+
+    @admin.display(description="Parts received")
+    def parts_received(self, obj: SmsConcatGroup) -> int:
+        return obj.parts.count()
+
+
+@admin.register(SmsConcatSlot)
+class SmsConcatSlotAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "sender", "recipient", "ref")
+    list_filter = ("provider",)
+    search_fields = ("=sender", "=recipient")
+
+

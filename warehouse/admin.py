@@ -1,22 +1,125 @@
-from django.contrib import admin
+"""Admin for the warehouse. Complaints change only through the agents' audited actions, so
+here they are read-only: the admin is for looking things up, not for editing history."""
 
-from warehouse.models import Complaint, ComplaintEvent
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+from warehouse.models import Complaint, ComplaintEvent, ComplaintReference
+
+
+class LargeTablePaginator(Paginator):
+    """An unfiltered change list of a big table shows PostgreSQL's row estimate, not COUNT(*).
+
+    COUNT(*) over millions of rows takes a noticeable time on every page of the admin; a
+    filtered list (the usual case) is still counted exactly.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        query = getattr(qs, "query", None)
+        if query is not None and not query.where and connections[qs.db].vendor == "postgresql":
+            with connections[qs.db].cursor() as cursor:
+                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+                row = cursor.fetchone()
+            if row and row[0] and row[0] > 100_000:
+                return int(row[0])
+        return super().count
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Every field read-only; no adding or deleting from the admin."""
+
+    show_full_result_count = False
+    paginator = LargeTablePaginator
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields] + list(self.readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ComplaintEventInline(admin.TabularInline):
     model = ComplaintEvent
     extra = 0
-    readonly_fields = ("created_at", "actor", "action", "from_status", "to_status", "note", "data")
+    fields = ("created_at", "actor", "action", "from_status", "to_status", "note", "data")
+    readonly_fields = fields
     can_delete = False
+    ordering = ("created_at", "id")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Complaint)
-class ComplaintAdmin(admin.ModelAdmin):
-    list_display = ("reference", "received_at", "source", "channel", "category", "status", "urgent", "assigned_to")
-    list_filter = ("status", "source", "channel", "category", "urgent")
-    search_fields = ("reference", "external_id", "customer_handle", "text")
+class ComplaintAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "received_at",
+        "source",
+        "channel",
+        "category",
+        "status",
+        "urgent",
+        "assigned_to",
+        "first_response_at",
+        "resolved_at",
+    )
+    list_filter = ("status", "urgent", "source", "channel", "category")
+    list_select_related = ("assigned_to",)
+    # Exact matches use the unique indexes; a LIKE over the text of millions of rows would not.
+    search_fields = ("=reference", "=external_id", "=customer_handle", "=contact_email")
+    search_help_text = "Exact reference, external id, customer handle or e-mail."
     date_hierarchy = "received_at"
-    raw_id_fields = ("assigned_to",)
-    readonly_fields = ("reference", "source", "channel", "provider", "external_id", "message_id", "raw_event_id",
-                       "occurred_at", "received_at", "model_version")
+    readonly_fields = ("open_in_agents_ui",)
     inlines = [ComplaintEventInline]
+    fieldsets = (
+        (None, {"fields": ("reference", "open_in_agents_ui", "status", "assigned_to", "urgent", "urgency_reasons")}),
+        ("Customer", {"fields": ("customer_handle", "customer_name", "contact_email", "contact_phone", "text", "attachments")}),
+        ("Origin", {"fields": ("source", "channel", "provider", "external_id", "message_id", "raw_event_id")}),
+        ("Classification", {"fields": ("customer_category", "category", "category_confidence", "complaint_confidence", "model_version")}),
+        ("Times (UTC stored, shown in the internal zone)", {"fields": ("occurred_at", "received_at", "first_response_at", "resolved_at", "created_at", "updated_at")}),
+        ("Resolution", {"fields": ("resolution_note",)}),
+    )
+
+    @admin.display(description="Agents' UI")
+    def open_in_agents_ui(self, obj: Complaint) -> str:
+        return format_html('<a href="{}">Open {} in the agents\' UI</a>', reverse("agents:complaint", args=[obj.pk]), obj.reference)
+
+
+@admin.register(ComplaintEvent)
+class ComplaintEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "complaint_reference", "action", "actor", "from_status", "to_status", "short_note")
+    list_filter = ("action", "to_status")
+    list_select_related = ("complaint", "actor")
+    search_fields = ("=complaint__reference", "actor__username")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("complaint",)
+
+    @admin.display(description="Complaint", ordering="complaint__reference")
+    def complaint_reference(self, obj: ComplaintEvent) -> str:
+        return obj.complaint.reference
+
+    @admin.display(description="Note")
+    def short_note(self, obj: ComplaintEvent) -> str:
+        return obj.note[:80]
+
+
+@admin.register(ComplaintReference)
+class ComplaintReferenceAdmin(ReadOnlyAdmin):
+    list_display = ("code", "allocated_at")
+    search_fields = ("=code",)
+    date_hierarchy = "allocated_at"
