@@ -76,6 +76,9 @@ class RollupVolumeHourly(models.Model):
         ]
         indexes = [models.Index(fields=["day"], name="rollup_volume_hourly_day")]
 
+    def __str__(self) -> str:
+        return f"{self.hour_start:%Y-%m-%d %H:%M}Z {self.source}/{self.channel}/{self.category}: {self.complaints}"
+
 
 class RollupDailyFlow(models.Model):
     """Per local day: complaints received, and complaints closed (resolved or dismissed) that day.
@@ -98,6 +101,9 @@ class RollupDailyFlow(models.Model):
         ]
         indexes = [models.Index(fields=["source", "day"], name="rollup_daily_flow_source_day")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.source}/{self.channel}/{self.category}: +{self.received}"
+
 
 class RollupResponseTimes(models.Model):
     """Response and resolution times of the complaints received on a day (a cohort).
@@ -119,10 +125,11 @@ class RollupResponseTimes(models.Model):
 
     class Meta:
         db_table = "warehouse_rollup_response_times"
-        constraints = [
-            models.UniqueConstraint(fields=["day", "source", "category"], name="rollup_response_times_uniq")
-        ]
+        constraints = [models.UniqueConstraint(fields=["day", "source", "category"], name="rollup_response_times_uniq")]
         indexes = [models.Index(fields=["source", "category", "day"], name="rollup_response_src_cat_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source}/{self.category}: {self.complaints}"
 
 
 class RollupCategoryAgreement(models.Model):
@@ -141,6 +148,9 @@ class RollupCategoryAgreement(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.customer_category}->{self.classifier_category}: {self.complaints}"
+
 
 class RollupFilteredDaily(models.Model):
     """Messages the classifier filtered out as not complaints, per local day of receipt."""
@@ -156,6 +166,9 @@ class RollupFilteredDaily(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "source", "channel", "reason"], name="rollup_filtered_daily_uniq")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.source}/{self.channel}/{self.reason}: {self.messages}"
 
 
 class RollupWeeklyTrend(models.Model):
@@ -184,6 +197,9 @@ class RollupWeeklyTrend(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["week_start", "dimension", "value"], name="rollup_weekly_trend_uniq")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.week_start} {self.dimension}={self.value}: {self.previous_complaints}->{self.complaints}"
 
     @property
     def flagged(self) -> bool:

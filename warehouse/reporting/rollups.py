@@ -27,8 +27,8 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from warehouse.models import Complaint, ComplaintEvent
-from warehouse.reporting.daycompute import day_compute, day_write
-from warehouse.reporting.models import RollupDirtyDay, RollupState
+from warehouse.reporting.daycompute import ROLLUP_MODELS, day_compute, day_write
+from warehouse.reporting.models import RollupDirtyDay, RollupState, RollupWeeklyTrend
 from warehouse.reporting.schema import reporting_settings_sync
 from warehouse.reporting.timebuckets import days_between, internal_zone, local_day
 from warehouse.reporting.trends import weekly_trends_refresh
@@ -90,8 +90,11 @@ def rollups_update(*, now: datetime | None = None, max_days: int | None = None) 
         tz = internal_zone()
         if state.time_zone != settings.TIME_ZONE:
             # Every stored day was cut in another zone: all of them are wrong now.
-            queued = rollups_requeue(now=now)
-            RollupState.objects.filter(pk=state.pk).update(time_zone=settings.TIME_ZONE)
+            with transaction.atomic():
+                for model in (*ROLLUP_MODELS, RollupWeeklyTrend):
+                    model.objects.all().delete()
+                queued = rollups_requeue(now=now)
+                RollupState.objects.filter(pk=state.pk).update(time_zone=settings.TIME_ZONE)
             logger.warning("TIME_ZONE is now %s: %d days queued for recomputation", settings.TIME_ZONE, queued)
         events = _feed_read(state=state, owner=owner, now=now, tz=tz)
         rollup_days_queue(days=[local_day(now, tz), local_day(now, tz) - timedelta(days=1)], now=now)
@@ -120,9 +123,7 @@ def _lease_take(*, state: RollupState, owner: str, now: datetime) -> bool:
 
 
 def _lease_renew(*, state: RollupState, owner: str) -> bool:
-    return bool(
-        RollupState.objects.filter(pk=state.pk, lease_owner=owner).update(lease_until=timezone.now() + LEASE)
-    )
+    return bool(RollupState.objects.filter(pk=state.pk, lease_owner=owner).update(lease_until=timezone.now() + LEASE))
 
 
 def _feed_read(*, state: RollupState, owner: str, now: datetime, tz: tzinfo) -> int:
