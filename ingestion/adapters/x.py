@@ -30,7 +30,7 @@ def check_shape(payload: dict[str, Any]) -> None:
 def extract(payload: dict[str, Any], received_at: datetime) -> list[InboundMessage]:
     check_shape(payload)
     us = text(payload, "for_user_id", "payload", required=True)
-    users = payload.get("users") if isinstance(payload.get("users"), dict) else {}
+    users: dict[str, Any] = payload["users"] if isinstance(payload.get("users"), dict) else {}
     found: list[InboundMessage] = []
     for path, event in items(payload, "direct_message_events", "payload"):
         message = _direct_message(us, users, event, path, received_at)
@@ -70,7 +70,7 @@ def _direct_message(
         )
     if not body and not attachments:
         return None
-    profile = users.get(sender) if isinstance(users.get(sender), dict) else {}
+    profile: dict[str, Any] = users[sender] if isinstance(users.get(sender), dict) else {}
     stamp = event.get("created_timestamp")
     recipient = text(obj(create, "target", f"{path}.message_create", required=False), "recipient_id", path)
     return InboundMessage(

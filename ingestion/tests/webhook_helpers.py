@@ -1,9 +1,9 @@
 """Shared by the webhook tests: the stored payloads, the providers' secrets, and signed POSTs.
 
 Signing uses the same functions the edge uses to verify, plus the `twilio` package's own
-RequestValidator; the replayed files with their recorded headers and the published vectors (test_webhook_vonage.py,
-test_webhook_x.py) pin those functions to
-the providers' published examples, so a test here cannot pass with a wrong scheme on both sides.
+RequestValidator. The replayed files with their recorded headers (test_webhook_replay.py) and the
+published vectors (test_webhook_vonage.py, test_webhook_x.py) pin those functions to the
+providers' own examples, so a test cannot pass with the same wrong scheme on both sides.
 """
 
 from __future__ import annotations

@@ -1,0 +1,530 @@
+#!/usr/bin/env python
+"""Accept throughput and latency of POST /webhooks/twilio/sms/ under gunicorn, beside a bare view.
+
+What it runs, all on loopback, bounded in time:
+
+1. a fresh PostgreSQL database (`bench_webhooks`), Redis db 3 (BENCH_REDIS_URL), and a file lake
+   in a temporary folder with fsync ON: the real durable accept path, nothing relaxed;
+2. one gunicorn (settings from the command line) serving both /bench/bare/ (a view that answers
+   200) and /webhooks/twilio/sms/, so both go through the same server, workers and middleware;
+3. closed-loop throughput with wrk (`apt-get install wrk`), alternating bare / twilio rounds so
+   that background noise hits both alike; p50/p99 from wrk's latency distribution;
+4. an open-loop run at a fixed rate (default 200 req/s) against the webhook, latency measured
+   from each request's scheduled send time (no coordinated omission);
+5. the durability check: every 200 has its RawEvent row, its lake object and its queued task;
+6. the cost of each accept step (signature, lake write, ledger commit, enqueue), measured
+   one at a time in a Django process with the same settings.
+
+Usage:
+    .venv/bin/python bench/webhook_accept.py [--duration 10] [--rounds 3] [--connections 32]
+        [--workers 4] [--threads 4] [--rate 200] [--write-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV_BIN = Path(sys.executable).parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- webhook-bench:start -->", "<!-- webhook-bench:end -->"
+
+DB_NAME = "bench_webhooks"
+PG_DSN = os.environ.get("BENCH_PG_DSN", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+TOKEN = "0123456789abcdef0123456789abcdef"
+PUBLIC = "https://complaints.example.com"
+BODY = (ROOT / "ingestion" / "tests" / "payloads" / "twilio_sms.txt").read_bytes()
+SIGNATURE = "vOz9RiMlIMXAtINswIyDN4vtMwQ="  # the stored payload's recorded X-Twilio-Signature
+
+
+def bench_env(lake_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "webhook_settings",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{BENCH}",
+        "DATABASE_URL": f"{PG_DSN}/{DB_NAME}",
+        "DB_CONN_MAX_AGE": "600",
+        "REDIS_URL": REDIS_URL,
+        "LAKE_URL": lake_dir.as_uri(),
+        "LAKE_FSYNC": "true",
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+        "PROMETHEUS_MULTIPROC_DIR": "",
+    }
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def fresh_database(env: dict[str, str]) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(f"{PG_DSN}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {DB_NAME}")
+    conn.close()
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT
+    )
+
+
+def flush_queue() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "complaintsite.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
+        "--backlog",
+        "2048",
+        "--keep-alive",
+        "5",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up") from None
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not start within 60 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+# --- load ---------------------------------------------------------------------------------
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = [==[{body}]==]
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["X-Twilio-Signature"] = "{signature}"
+"""
+
+
+def wrk(url: str, *, duration: int, connections: int, script: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 60,
+    ).stdout
+    completed = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _wrk_ms(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _wrk_ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "completed": completed,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
+    }
+
+
+def _wrk_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+async def open_loop(url: str, *, rate: int, duration: int) -> dict[str, Any]:
+    """Requests sent on a fixed schedule; latency counts from the scheduled time, so a stall shows."""
+    import aiohttp
+
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": SIGNATURE}
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    total = rate * duration
+    connector = aiohttp.TCPConnector(limit=256)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+
+        async def one(scheduled: float) -> None:
+            async with session.post(url, data=BODY, headers=headers) as response:
+                await response.read()
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+            latencies.append(time.perf_counter() - scheduled)
+
+        start = time.perf_counter() + 0.05
+        tasks = []
+        for i in range(total):
+            scheduled = start + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(scheduled)))
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    return {
+        "rate": rate,
+        "sent": total,
+        "statuses": statuses,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "max_ms": latencies[-1] * 1000,
+    }
+
+
+# --- step costs (runs inside a Django process: --steps) ------------------------------------
+
+
+def measure_steps(iterations: int) -> dict[str, dict[str, float]]:
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.http import QueryDict
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from ingestion.models import RawEvent
+    from ingestion.services import raw_event_receive
+    from ingestion.signatures import twilio_request_valid
+    from ingestion.tasks import process_raw_event
+    from ingestion.views.webhooks import twilio_sms
+    from lake import get_lake, raw_key
+
+    lake = get_lake()
+    factory = RequestFactory()
+    url = PUBLIC + "/webhooks/twilio/sms/"
+
+    def signature() -> None:
+        assert twilio_request_valid(url=url, params=QueryDict(BODY), signature=SIGNATURE, auth_token=TOKEN)
+
+    def lake_write() -> None:
+        lake.write(raw_key("sms", timezone.now(), uuid.uuid4(), "form"), BODY)
+
+    def ledger_commit() -> None:
+        with transaction.atomic():
+            RawEvent.objects.create(
+                source="sms",
+                provider="twilio",
+                lake_key=f"bench/{uuid.uuid4()}",
+                sha256="0" * 64,
+                size=len(BODY),
+                received_at=timezone.now(),
+            )
+
+    def enqueue() -> None:
+        process_raw_event.apply_async(args=[str(uuid.uuid4())], retry=False)
+
+    def receive() -> None:
+        raw_event_receive(source="sms", provider="twilio", body=BODY, ext="form", content_type="x")
+
+    def view() -> None:
+        request = factory.post(
+            "/webhooks/twilio/sms/",
+            BODY,
+            content_type="application/x-www-form-urlencoded",
+            HTTP_X_TWILIO_SIGNATURE=SIGNATURE,
+        )
+        assert twilio_sms(request).status_code == 200
+
+    steps = {
+        "signature (RequestValidator)": signature,
+        "lake write (file, fsync file + folder)": lake_write,
+        "ledger commit (INSERT + COMMIT)": ledger_commit,
+        "enqueue (Celery publish to Redis)": enqueue,
+        "raw_event_receive (lake + ledger + enqueue)": receive,
+        "whole view, in-process (no HTTP)": view,
+    }
+    results: dict[str, dict[str, float]] = {}
+    for name, step in steps.items():
+        for _ in range(min(50, iterations)):  # warm connections and caches
+            step()
+        times = []
+        cpu = time.process_time()
+        for _ in range(iterations):
+            started = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - started) * 1000)
+        cpu_ms = (time.process_time() - cpu) * 1000 / iterations
+        times.sort()
+        results[name] = {
+            "mean_ms": statistics.fmean(times),
+            "p50_ms": times[len(times) // 2],
+            "p99_ms": times[int(len(times) * 0.99) - 1],
+            "cpu_ms": cpu_ms,
+        }
+    connection.close()
+    return results
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    import psycopg2
+    import redis
+
+    conn = psycopg2.connect(f"{PG_DSN}/postgres")
+    with conn.cursor() as cur:
+        cur.execute("SHOW server_version")
+        pg = cur.fetchone()[0]
+        cur.execute("SHOW synchronous_commit")
+        sync_commit = cur.fetchone()[0]
+        cur.execute("SHOW fsync")
+        pg_fsync = cur.fetchone()[0]
+    conn.close()
+    return {
+        "cpu": f"{os.cpu_count()} × {cpu}",
+        "memory": f"{int(memory) // 1024 // 1024} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": f"{pg} (fsync={pg_fsync}, synchronous_commit={sync_commit})",
+        "redis": str(redis.Redis.from_url(REDIS_URL).info()["redis_version"]),
+        "filesystem": subprocess.run(["df", "-T", tempfile.gettempdir()], capture_output=True, text=True)
+        .stdout.splitlines()[-1]
+        .split()[1],
+    }
+
+
+def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any]) -> str:
+    bare, hook = result["bare"], result["twilio"]
+    bare_rps = statistics.median(r["rps"] for r in bare)
+    hook_rps = statistics.median(r["rps"] for r in hook)
+    lines = [
+        START,
+        "## Webhook accept path: `POST /webhooks/twilio/sms/`",
+        "",
+        f"Measured {result['date']} with `{result['command']}`.",
+        "",
+        "Machine (shared with other work while measuring, so numbers carry noise): "
+        + "; ".join(f"{k}: {v}" for k, v in info.items())
+        + ".",
+        "",
+        f"Server: gunicorn {args.workers} workers × {args.threads} threads "
+        f"({'gthread' if args.threads > 1 else 'sync'}), the same process serving both URLs; "
+        f"load: wrk, 2 threads, {args.connections} connections, {args.duration} s per round, "
+        f"{args.rounds} alternating rounds; the lake on the local file system with fsync on; "
+        "PostgreSQL and Redis on the same machine.",
+        "",
+        "| endpoint | req/s (median of rounds) | rounds | p50 ms | p99 ms | non-2xx |",
+        "| --- | ---: | --- | ---: | ---: | ---: |",
+    ]
+    for name, runs in (("bare view (`/bench/bare/`)", bare), ("Twilio webhook", hook)):
+        lines.append(
+            f"| {name} | {statistics.median(r['rps'] for r in runs):,.0f} | "
+            + ", ".join(f"{r['rps']:,.0f}" for r in runs)
+            + f" | {statistics.median(r['p50_ms'] for r in runs):.1f}"
+            f" | {statistics.median(r['p99_ms'] for r in runs):.1f}"
+            f" | {sum(r['non_2xx'] for r in runs)} |"
+        )
+    ratio = hook_rps / bare_rps if bare_rps else 0.0
+    loop = result["open_loop"]
+    lines += [
+        "",
+        f"Webhook throughput is **{ratio:.0%}** of the bare view's (aim: at least 35%).",
+        "",
+        f"Open loop at {loop['rate']} req/s for {args.open_seconds} s ({loop['sent']} requests, "
+        f"statuses {loop['statuses']}): p50 {loop['p50_ms']:.1f} ms, **p99 {loop['p99_ms']:.1f} ms**, "
+        f"max {loop['max_ms']:.1f} ms (aim: p99 under 50 ms). Latency counts from each request's scheduled "
+        "send time.",
+        "",
+        f"Durability check after the run: {result['durability']['ok_responses']} webhook requests answered 200; "
+        f"{result['durability']['raw_events']} RawEvent rows, {result['durability']['lake_objects']} lake objects "
+        f"and {result['durability']['queued_tasks']} queued tasks (no worker ran). A row, an object and a task "
+        "for every 200 (more only for requests that completed after wrk stopped counting).",
+        "",
+        "Cost of each step, one request at a time in one Django process (same settings; "
+        f"{result['iterations']} iterations each):",
+        "",
+        "| step | mean ms | p50 ms | p99 ms | CPU ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, cost in result["steps"].items():
+        lines.append(
+            f"| {name} | {cost['mean_ms']:.3f} | {cost['p50_ms']:.3f} | {cost['p99_ms']:.3f} | {cost['cpu_ms']:.3f} |"
+        )
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_docs(section: str, notes: str) -> None:
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\nMeasurements, each with its machine and command.\n"
+    block = section.replace(END, notes.rstrip() + "\n\n" + END) if notes else section
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        _, after = rest.split(END, 1)
+        text = before + block + after
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk round (max 60)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating bare/webhook rounds (max 10)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rate", type=int, default=200, help="open-loop requests per second (max 2000)")
+    parser.add_argument("--open-seconds", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run")
+    parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/benchmarks.md")
+    parser.add_argument("--notes", default="", help="markdown appended to the section (findings)")
+    parser.add_argument("--steps", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    # Bounded load, always: short rounds, few of them, loopback only.
+    args.duration = min(args.duration, 60)
+    args.rounds = min(args.rounds, 10)
+    args.rate = min(args.rate, 2000)
+    args.open_seconds = min(args.open_seconds, 60)
+
+    if args.steps:
+        print(json.dumps(measure_steps(args.iterations)))
+        return
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed for the closed-loop rounds: apt-get install wrk")
+
+    lake_dir = Path(tempfile.mkdtemp(prefix="bench-lake-"))
+    env = bench_env(lake_dir)
+    fresh_database(env)
+    flush_queue()
+    port = free_port()
+    script = lake_dir.parent / f"bench-wrk-{uuid.uuid4().hex}.lua"
+    script.write_text(WRK_SCRIPT.format(body=BODY.decode(), signature=SIGNATURE))
+    server = start_gunicorn(env, port, args.workers, args.threads)
+    base = f"http://127.0.0.1:{port}"
+    result: dict[str, Any] = {"bare": [], "twilio": []}
+    try:
+        # Warm-up: connections, imports, caches.
+        wrk(f"{base}/bench/bare/", duration=2, connections=8, script=script)
+        result["warmup"] = wrk(f"{base}/webhooks/twilio/sms/", duration=2, connections=8, script=script)
+        for _ in range(args.rounds):
+            result["bare"].append(
+                wrk(f"{base}/bench/bare/", duration=args.duration, connections=args.connections, script=script)
+            )
+            result["twilio"].append(
+                wrk(f"{base}/webhooks/twilio/sms/", duration=args.duration, connections=args.connections, script=script)
+            )
+        result["open_loop"] = asyncio.run(
+            open_loop(f"{base}/webhooks/twilio/sms/", rate=args.rate, duration=args.open_seconds)
+        )
+        time.sleep(1)  # let the last responses' commits and publishes finish
+    finally:
+        stop(server)
+        script.unlink(missing_ok=True)
+    result["durability"] = durability(env, lake_dir, result)
+    steps = subprocess.run(
+        [sys.executable, __file__, "--steps", "--iterations", str(args.iterations)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result["steps"] = json.loads(steps.stdout.strip().splitlines()[-1])
+    result["iterations"] = args.iterations
+    result["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    result["command"] = "python bench/webhook_accept.py " + " ".join(
+        f"--{k.replace('_', '-')} {v}"
+        for k, v in vars(args).items()
+        if k in {"duration", "rounds", "connections", "workers", "threads", "rate", "open_seconds"}
+    )
+    section = render(args, machine(), result)
+    print(section)
+    (lake_dir.parent / "bench-webhook-result.json").write_text(json.dumps(result, indent=2))
+    if args.write_docs:
+        write_docs(section, args.notes)
+    shutil.rmtree(lake_dir, ignore_errors=True)
+    flush_queue()
+
+
+def durability(env: dict[str, str], lake_dir: Path, result: dict[str, Any]) -> dict[str, int]:
+    import psycopg2
+    import redis
+
+    runs = [*result["twilio"], result["warmup"]]
+    ok = sum(r["completed"] - r["non_2xx"] for r in runs) + result["open_loop"]["statuses"].get(200, 0)
+    conn = psycopg2.connect(f"{PG_DSN}/{DB_NAME}")
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM ingestion_rawevent")
+        rows = cur.fetchone()[0]
+    conn.close()
+    objects = sum(1 for p in (lake_dir / "raw").rglob("*") if p.is_file() and not p.name.startswith("."))
+    queued = int(redis.Redis.from_url(REDIS_URL).llen("celery"))
+    return {"ok_responses": ok, "raw_events": rows, "lake_objects": objects, "queued_tasks": queued}
+
+
+if __name__ == "__main__":
+    main()
