@@ -82,11 +82,12 @@ def raw_events_sweep(*, now: datetime | None = None) -> list[uuid.UUID]:
     grace = timedelta(seconds=settings.SWEEPER_GRACE_SECONDS)
     # A task that has been `processing` this long lost its worker (time limit is far shorter).
     abandoned = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    # Call-log files are not for process_raw_event: their own job resumes them (ingestion/calllogs).
     stale = RawEvent.objects.filter(
         Q(status=RawEvent.Status.RECEIVED, received_at__lt=now - grace)
         & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
         | Q(status=RawEvent.Status.PROCESSING, enqueued_at__lt=now - abandoned)
-    ).values_list("id", "enqueued_at")[:1000]
+    ).exclude(provider="call_log").values_list("id", "enqueued_at")[:1000]
     swept: list[uuid.UUID] = []
     for event_id, enqueued_at in stale:
         claimed = RawEvent.objects.filter(id=event_id, enqueued_at=enqueued_at).update(enqueued_at=now)

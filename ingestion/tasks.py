@@ -37,3 +37,6 @@ def process_raw_event(self, raw_event_id: str) -> dict[str, object]:  # type: ig
 @shared_task(name="ingestion.sweep_stuck_raw_events", soft_time_limit=50, time_limit=60)
 def sweep_stuck_raw_events() -> int:
     return len(services.raw_events_sweep())
+
+
+from ingestion.calllogs import tasks as _calllog_tasks  # noqa: E402,F401  (registers ingestion.ingest_call_logs)

@@ -322,6 +322,28 @@ CELERY_BEAT_SCHEDULE["reporting-rollups-nightly-requeue"] = {
     "schedule": crontab(hour=3, minute=17),
 }
 
+# --- call-centre logs: the hourly batch (ingestion/calllogs, docs/call-logs.md) -------------------
+CALL_LOG_INBOX_PREFIX = (env_str("CALL_LOG_INBOX_PREFIX") or "inbox/call_center").strip("/")
+# Calls per batch: one INSERT, one classifier (nlp.pipe) call, one routing transaction each.
+CALL_LOG_BATCH_SIZE = env_int("CALL_LOG_BATCH_SIZE", 1000)
+# A run holds a file while it renews this lease after every batch; a dead run's file is resumed
+# by the next run once the lease has expired.
+CALL_LOG_LEASE_SECONDS = env_int("CALL_LOG_LEASE_SECONDS", 900)
+# A file that fails this many times stays `failed` for an admin to look at.
+CALL_LOG_MAX_ATTEMPTS = env_int("CALL_LOG_MAX_ATTEMPTS", 5)
+# Where files are staged (copied and hashed) while they are read; the system temp dir if unset.
+CALL_LOG_WORK_DIR = env_str("CALL_LOG_WORK_DIR") or None
+# The schedule's default, at CALL_LOG_SCHEDULE_MINUTE past every hour. Deliberately not in
+# CELERY_BEAT_SCHEDULE: django-celery-beat rewrites those entries at every beat start, undoing an
+# admin's change. A migration creates the periodic task once; from then on the admin's copy rules.
+CALL_LOG_PERIODIC_TASK = {
+    "name": "ingest-call-logs",
+    "task": "ingestion.ingest_call_logs",
+    "crontab": {"minute": str(CALL_LOG_SCHEDULE_MINUTE), "hour": "*"},
+    # A run that could not start within the hour is dropped: the next one covers its files.
+    "expire_seconds": 3000,
+}
+
 # --- monitoring: alerts, health, metrics, volume spikes (monitoring/, docs/operations.md) -------
 MIDDLEWARE.append("monitoring.middleware.ProcessSampleMiddleware")
 # Identical alerts: one e-mail per window, with the count. A burst is gathered this long first.

@@ -43,8 +43,20 @@ from lake import Lake, LakeError, LakeObjectMissing, LakeUnavailable, get_lake, 
 
 logger = logging.getLogger(__name__)
 
+
+class ClassifierUnavailable(RuntimeError):
+    """No trained model yet: the files wait (released, not failed) and the task retries later."""
+
+
 # A later run (or the task's own retry) can fix these; anything else marks the file failed.
-TRANSIENT_ERRORS = (LakeUnavailable, OperationalError, InterfaceError, ConnectionError, TimeoutError)
+TRANSIENT_ERRORS = (
+    LakeUnavailable,
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    TimeoutError,
+    ClassifierUnavailable,
+)
 _TRANSCRIPT_NAME = re.compile(r"analysis|transcri|analytics", re.IGNORECASE)
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
@@ -208,6 +220,9 @@ def _process(lake: Lake, event: RawEvent, local: Path, *, progress: Progress | N
         ledger.call_log_event_release(event=event, error=str(exc))
         raise
     except Exception as exc:
+        if _classifier_not_ready(exc):
+            ledger.call_log_event_release(event=event, error=str(exc))
+            raise ClassifierUnavailable(str(exc)) from exc
         # One bad file must not stop the inbox: the file is marked failed with the error (the next
         # runs resume it, up to CALL_LOG_MAX_ATTEMPTS), and the job goes on with the other files.
         logger.exception("call-log file %s failed", key)
@@ -359,6 +374,16 @@ def _dry_run(key: str, local: Path, fmt: str, problem: str) -> FileSummary:
     except FileFormatError as exc:
         return FileSummary(key=key, outcome="quarantined", format=fmt, error=str(exc))
     return summary
+
+
+def _classifier_not_ready(exc: Exception) -> bool:
+    # Imported here: by now the classifier module is loaded (it raised), and importing it at the
+    # top would load spaCy into every process that imports the tasks module.
+    try:
+        from classification.model import ClassifierNotReady  # type: ignore[attr-defined]
+    except ImportError:
+        return False
+    return isinstance(exc, ClassifierNotReady)
 
 
 def _line_count(path: Path) -> int | None:

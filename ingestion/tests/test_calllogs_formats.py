@@ -31,9 +31,7 @@ def jsonl(*rows: object) -> io.BytesIO:
 def test_canonical_jsonl_reads_every_call_and_rejects_the_bad_row_in_the_middle_by_line() -> None:
     calls, rejects = split(list(canonical.parse_jsonl(io.BytesIO(fixture_bytes("calls.jsonl")), zone=ZONE)))
     assert [c.call_id for c in calls] == ["CALL-1001", "CALL-1002", "CALL-1004", "CALL-1001", "CALL-1005"]
-    assert [(r.line, r.reason) for r in rejects] == [
-        (3, "timestamp: not an ISO-8601 timestamp: 'yesterday afternoon'")
-    ]
+    assert [(r.line, r.reason) for r in rejects] == [(3, "timestamp: not an ISO-8601 timestamp: 'yesterday afternoon'")]
     assert '"CALL-1003"' in rejects[0].content
 
 
@@ -43,7 +41,12 @@ def test_the_customer_side_of_a_list_of_turns_is_what_gets_classified() -> None:
     assert first.customer_text() == "I was charged twice for order 48213 and nobody has refunded me.\nThank you."
     assert [t["role"] for t in first.transcript_json()] == ["agent", "customer", "agent", "customer"]  # type: ignore[index]
     assert first.occurred_at == datetime(2025, 10, 25, 13, 2, 11, tzinfo=UTC)
-    assert (first.caller, first.agent, first.queue, first.duration_seconds) == ("+447700900123", "j.ahmed", "Billing", 412)
+    assert (first.caller, first.agent, first.queue, first.duration_seconds) == (
+        "+447700900123",
+        "j.ahmed",
+        "Billing",
+        412,
+    )
 
 
 def test_a_labelled_text_transcript_is_split_into_turns_and_an_unlabelled_one_is_all_customer() -> None:
@@ -66,13 +69,19 @@ def test_a_caller_speaker_counts_as_the_customer_and_an_ivr_does_not() -> None:
         ({"timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": "x"}, "call_id is missing"),
         ({"call_id": "A", "call_duration": 1, "transcript": "x"}, "timestamp is missing"),
         ({"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "transcript": "x"}, "call_duration is missing"),
-        ({"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": -4, "transcript": "x"},
-         "call_duration out of range: -4"),
+        (
+            {"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": -4, "transcript": "x"},
+            "call_duration out of range: -4",
+        ),
         ({"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1}, "transcript is missing"),
-        ({"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": [{"speaker": 1}]},
-         "transcript turn 1: speaker and text must be text"),
-        ({"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": 7},
-         "transcript must be text or a list of turns with speaker and text"),
+        (
+            {"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": [{"speaker": 1}]},
+            "transcript turn 1: speaker and text must be text",
+        ),
+        (
+            {"call_id": "A", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": 7},
+            "transcript must be text or a list of turns with speaker and text",
+        ),
     ],
 )
 def test_a_row_with_a_wrong_field_is_rejected_with_the_reason(row: dict[str, object], reason: str) -> None:
@@ -82,11 +91,15 @@ def test_a_row_with_a_wrong_field_is_rejected_with_the_reason(row: dict[str, obj
 
 def test_lines_that_are_not_json_objects_or_not_utf8_are_rejected_alone() -> None:
     good = {"call_id": "OK", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": "hi"}
-    stream = io.BytesIO(b'{"call_id": \n' + b"[1, 2]\n" + b"\n" + b'{"call_id": "\xff\xfe"}\n' + json.dumps(good).encode())
+    stream = io.BytesIO(
+        b'{"call_id": \n' + b"[1, 2]\n" + b"\n" + b'{"call_id": "\xff\xfe"}\n' + json.dumps(good).encode()
+    )
     calls, rejects = split(list(canonical.parse_jsonl(stream, zone=ZONE)))
     assert [c.call_id for c in calls] == ["OK"]
     assert [(r.line, r.reason.split(":")[0].split(" (")[0]) for r in rejects] == [
-        (1, "not valid JSON"), (2, "a line must be a JSON object"), (4, "not valid UTF-8"),
+        (1, "not valid JSON"),
+        (2, "a line must be a JSON object"),
+        (4, "not valid UTF-8"),
     ]
 
 
@@ -102,7 +115,11 @@ def test_canonical_csv_with_a_multi_line_transcript_reports_rows_by_their_first_
 
 
 def test_a_csv_row_with_the_wrong_number_of_fields_is_rejected() -> None:
-    body = b"call_id,timestamp,call_duration,transcript\nA,2025-10-25T10:00:00Z,5,hello,extra\nB,2025-10-25T10:00:00Z,5,hi\n"
+    body = (
+        b"call_id,timestamp,call_duration,transcript\n"
+        b"A,2025-10-25T10:00:00Z,5,hello,extra\n"
+        b"B,2025-10-25T10:00:00Z,5,hi\n"
+    )
     calls, rejects = split(list(canonical.parse_csv(io.BytesIO(body), zone=ZONE)))
     assert [c.call_id for c in calls] == ["B"]
     assert [(r.line, r.reason) for r in rejects] == [(2, "expected 4 fields, found 5")]
@@ -229,7 +246,12 @@ def test_asterisk_master_csv_columns_map_to_a_call_without_words() -> None:
     first = calls[0]
     assert first.call_id == "1761397331.1"
     assert first.occurred_at == datetime(2025, 10, 25, 13, 2, 11, tzinfo=UTC)  # 14:02:11 BST
-    assert (first.caller, first.agent, first.queue, first.duration_seconds) == ("07700900123", "SIP/1001", "support", 462)
+    assert (first.caller, first.agent, first.queue, first.duration_seconds) == (
+        "07700900123",
+        "SIP/1001",
+        "support",
+        462,
+    )
     assert first.extra["billsec"] == 443 and first.extra["cdr"]["disposition"] == "ANSWERED"
     assert first.turns is None and first.customer_text() == ""
     assert [(r.line, r.reason) for r in rejects] == [(4, "expected 17, 18, 21 fields, found 9")]
@@ -245,14 +267,20 @@ def test_the_repeated_autumn_hour_is_resolved_with_the_epoch_in_uniqueid() -> No
 
 
 def test_an_asterisk_start_in_the_spring_gap_moves_forward_and_says_so() -> None:
-    row = '"","1","2","c","","SIP/a-00000001","","Hangup","","2026-03-29 01:30:00","","2026-03-29 03:00:10",10,0,"NO ANSWER","DOCUMENTATION","1774747800.3",""\n'
+    row = (
+        '"","1","2","c","","SIP/a-00000001","","Hangup","","2026-03-29 01:30:00","","2026-03-29 03:00:10",'
+        '10,0,"NO ANSWER","DOCUMENTATION","1774747800.3",""\n'
+    )
     (record,) = asterisk.parse_master_csv(io.BytesIO(row.encode()), zone=ZONE)
     assert isinstance(record, CallRecord)
     assert record.occurred_at == datetime(2026, 3, 29, 1, 30, tzinfo=UTC) and record.time_note == "dst_gap"
 
 
 def test_a_master_csv_without_uniqueid_cannot_key_its_calls() -> None:
-    row = '"","1","2","c","","SIP/a-00000001","","Hangup","","2025-10-25 10:00:00","","2025-10-25 10:00:10",10,0,"NO ANSWER","DOCUMENTATION"\n'
+    row = (
+        '"","1","2","c","","SIP/a-00000001","","Hangup","","2025-10-25 10:00:00","","2025-10-25 10:00:10",'
+        '10,0,"NO ANSWER","DOCUMENTATION"\n'
+    )
     (reject,) = asterisk.parse_master_csv(io.BytesIO(row.encode()), zone=ZONE)
     assert isinstance(reject, RowReject) and "loguniqueid" in reject.reason
 
@@ -270,7 +298,9 @@ def test_a_master_csv_without_uniqueid_cannot_key_its_calls() -> None:
     ],
 )
 @pytest.mark.parametrize("gzipped", [False, True])
-def test_the_format_is_told_from_the_contents_even_gzipped(tmp_path: Path, name: str, expected: str, gzipped: bool) -> None:
+def test_the_format_is_told_from_the_contents_even_gzipped(
+    tmp_path: Path, name: str, expected: str, gzipped: bool
+) -> None:
     path = tmp_path / "no-extension"
     data = fixture_bytes(name)
     path.write_bytes(gzip.compress(data) if gzipped else data)

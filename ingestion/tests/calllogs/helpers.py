@@ -64,11 +64,20 @@ class KeywordClassifier:
         lowered = text.lower()
         if any(word in lowered for word in COMPLAINT_WORDS):
             return Prediction(
-                is_complaint=True, not_complaint_reason="", complaint_confidence=0.9, category="billing",
-                category_confidence=0.8, urgent=False, model_version="keyword-test-1",
+                is_complaint=True,
+                not_complaint_reason="",
+                complaint_confidence=0.9,
+                category="billing",
+                category_confidence=0.8,
+                urgent=False,
+                model_version="keyword-test-1",
             )
         return Prediction(
-            is_complaint=False, not_complaint_reason="question" if "?" in text else "praise",
-            complaint_confidence=0.1, category="", category_confidence=0.0, urgent=False,
+            is_complaint=False,
+            not_complaint_reason="question" if "?" in text else "praise",
+            complaint_confidence=0.1,
+            category="",
+            category_confidence=0.0,
+            urgent=False,
             model_version="keyword-test-1",
         )
