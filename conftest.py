@@ -190,3 +190,27 @@ def real_worker(celery_worker_process, worker_lake_dir: Path, settings) -> Itera
     reset_lake_cache()
     yield
     reset_lake_cache()
+
+
+# --- the classifier: a real small model, trained once per corpus version (classification/testing.py) ---
+@pytest.fixture(scope="session", autouse=True)
+def classifier_model_dir() -> Iterator[Path]:
+    """Point CLASSIFIER_MODEL_DIR at a real model trained on the corpus (cached under var/test-models/)."""
+    from django.test import override_settings
+
+    from classification.model import reset_classifier_cache
+    from classification.testing import session_model_dir
+
+    path = session_model_dir(Path(django_settings.VAR_DIR) / "test-models")
+    previous = os.environ.get("CLASSIFIER_MODEL_DIR")
+    os.environ["CLASSIFIER_MODEL_DIR"] = str(path)  # a real Celery worker subprocess inherits it
+    try:
+        with override_settings(CLASSIFIER_MODEL_DIR=path):
+            reset_classifier_cache()
+            yield path
+    finally:
+        reset_classifier_cache()
+        if previous is None:
+            os.environ.pop("CLASSIFIER_MODEL_DIR", None)
+        else:
+            os.environ["CLASSIFIER_MODEL_DIR"] = previous

@@ -7,13 +7,17 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from classification.errors import ClassifierNotReady
 from ingestion import pipeline, services
 from lake import LakeUnavailable
 
 logger = logging.getLogger(__name__)
 
 # Only errors that a later attempt can fix are retried; a bug fails fast and loudly.
-TRANSIENT_ERRORS = (LakeUnavailable, OperationalError, InterfaceError, ConnectionError, TimeoutError)
+# ClassifierNotReady: a worker started before the first model was trained waits for it.
+TRANSIENT_ERRORS = (
+    LakeUnavailable, OperationalError, InterfaceError, ConnectionError, TimeoutError, ClassifierNotReady
+)
 
 
 @shared_task(

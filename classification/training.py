@@ -1,0 +1,325 @@
+"""Training one task's spaCy pipeline: blank English, the normalising tokenizer, one `textcat`.
+
+The complaint task learns six exclusive classes when the data says why a text is not a complaint
+(`complaint`, `not_complaint:spam`, ...): P(complaint) is one of them and the reason comes for free
+from the same forward pass. The category task learns the taxonomy slugs from complaints only.
+
+Training is deterministic for a given seed: thinc's `fix_random_seed`, a seeded shuffle, a fixed
+batch size and CPU maths. The epoch kept is the one with the best dev macro-F1 (early stopping), and
+the decision rule (a probability threshold for two classes, a minimum confidence before falling back
+to "other" for categories) is tuned on dev too.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import spacy
+from spacy.language import Language
+from spacy.training import Example
+from spacy.util import minibatch
+from thinc.api import Adam, fix_random_seed
+
+import classification.features  # noqa: F401  (registers the architectures)
+from classification.corpus import COMPLAINT, NOT_COMPLAINT, TaskExample
+from classification.metrics import classification_report
+from classification.tokenizer import TOKENIZER_CONFIG
+
+logger = logging.getLogger(__name__)
+
+FINE_SEP = ":"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    architecture: str = "ensemble"  # ensemble: TextCatEnsemble.v2 (n-gram BOW + CNN) | bow: n-gram BOW only
+    width: int = 64
+    depth: int = 2
+    embed_rows: int = 5000
+    word_ngrams: int = 2
+    char_min: int = 3
+    char_max: int = 5
+    hash_length: int = 2**19
+    epochs: int = 20
+    patience: int = 4
+    dropout: float = 0.2
+    learn_rate: float = 0.001
+    batch_size: int = 16
+    use_averages: bool = True
+    joint_reasons: bool = True
+    seed: int = 13
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# The small, fast configuration for tests and first start-up checks.
+FAST_CONFIG = TrainConfig(architecture="bow", epochs=6, patience=2, hash_length=2**18)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How class probabilities become one label."""
+
+    kind: str  # binary | argmax
+    positive: str = ""
+    threshold: float = 0.5
+    fallback: str = ""
+    min_confidence: float = 0.0
+
+    def apply(self, scores: np.ndarray, labels: Sequence[str]) -> list[str]:
+        if self.kind == "binary":
+            pos = labels.index(self.positive)
+            neg = labels[1 - pos]
+            return [self.positive if row[pos] >= self.threshold else neg for row in scores]
+        best = scores.argmax(axis=1)
+        out = [labels[i] for i in best]
+        if self.fallback and self.min_confidence > 0:
+            top = scores.max(axis=1)
+            out = [self.fallback if top[i] < self.min_confidence else out[i] for i in range(len(out))]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        return cls(**data)
+
+
+@dataclass
+class TaskModel:
+    """A trained task pipeline and what is needed to turn its scores into labels."""
+
+    task: str
+    nlp: Language
+    component: str
+    labels: list[str]  # the task's classes (coarse)
+    fine_labels: list[str]  # the component's classes
+    decision: Decision
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, texts: Sequence[str], *, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """(class scores, fine scores) for raw texts, one row per text."""
+        fine = fine_scores(self.nlp, self.component, self.fine_labels, texts, batch_size=batch_size)
+        return coarse_scores(fine, self.fine_labels, self.labels), fine
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        coarse, _ = self.scores(texts)
+        return self.decision.apply(coarse, self.labels)
+
+
+def fine_label(example: TaskExample, joint_reasons: bool) -> str:
+    if joint_reasons and example.label == NOT_COMPLAINT and example.reason:
+        return f"{NOT_COMPLAINT}{FINE_SEP}{example.reason}"
+    return example.label
+
+
+def coarse_of(fine: str) -> str:
+    prefix = NOT_COMPLAINT + FINE_SEP
+    return NOT_COMPLAINT if fine.startswith(prefix) else fine
+
+
+def fine_scores(
+    nlp: Language, component: str, fine_labels: Sequence[str], texts: Sequence[str], *, batch_size: int = 256
+) -> np.ndarray:
+    out = np.zeros((len(texts), len(fine_labels)), dtype="float32")
+    disabled = [name for name in nlp.pipe_names if name != component]
+    for i, doc in enumerate(nlp.pipe(texts, batch_size=batch_size, disable=disabled)):
+        cats = doc.cats
+        out[i] = [cats.get(label, 0.0) for label in fine_labels]
+    return out
+
+
+def coarse_scores(fine: np.ndarray, fine_labels: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    if list(fine_labels) == list(labels):
+        return fine
+    out = np.zeros((fine.shape[0], len(labels)), dtype="float32")
+    for j, label in enumerate(fine_labels):
+        out[:, labels.index(coarse_of(label))] += fine[:, j]
+    return out
+
+
+def component_config(config: TrainConfig) -> dict[str, Any]:
+    bow = {
+        "@architectures": "complaints.NgramBOW.v1",
+        "exclusive_classes": True,
+        "word_ngrams": config.word_ngrams,
+        "char_min": config.char_min,
+        "char_max": config.char_max,
+        "length": config.hash_length,
+        "no_output_layer": False,
+    }
+    if config.architecture == "bow":
+        return bow
+    if config.architecture != "ensemble":
+        raise ValueError(f"unknown architecture {config.architecture!r}")
+    rows = config.embed_rows
+    return {
+        "@architectures": "spacy.TextCatEnsemble.v2",
+        "linear_model": bow,
+        "tok2vec": {
+            "@architectures": "spacy.Tok2Vec.v2",
+            "embed": {
+                "@architectures": "spacy.MultiHashEmbed.v2",
+                "width": config.width,
+                # NORM for the word, PREFIX/SUFFIX/SHAPE for sub-word signal (typos, slang, numbers).
+                "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                "rows": [rows, rows // 2, rows // 2, rows // 4],
+                "include_static_vectors": False,
+            },
+            "encode": {
+                "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                "width": config.width,
+                "depth": config.depth,
+                "window_size": 1,
+                "maxout_pieces": 3,
+            },
+        },
+    }
+
+
+def blank_pipeline(task: str, fine_labels: Sequence[str], config: TrainConfig) -> Language:
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": TOKENIZER_CONFIG}})
+    textcat = nlp.add_pipe("textcat", name=f"textcat_{task}", config={"model": component_config(config)})
+    for label in fine_labels:
+        textcat.add_label(label)  # type: ignore[attr-defined]
+    return nlp
+
+
+def tune_decision(gold: Sequence[str], scores: np.ndarray, labels: Sequence[str]) -> Decision:
+    """The decision rule with the best macro-F1 on these (dev) labels."""
+    labels = list(labels)
+    if len(labels) == 2:
+        positive = COMPLAINT if COMPLAINT in labels else labels[1]
+        best: tuple[float, float, Decision] | None = None
+        for threshold in np.round(np.arange(0.05, 0.96, 0.01), 2):
+            decision = Decision(kind="binary", positive=positive, threshold=float(threshold))
+            f1 = classification_report(gold, decision.apply(scores, labels), labels=labels)["macro_f1"]
+            # Prefer thresholds near 0.5 among equals: small dev sets reward luck at the edges.
+            key = (f1, -abs(threshold - 0.5))
+            if best is None or key > best[:2]:
+                best = (f1, -abs(threshold - 0.5), decision)
+        assert best is not None
+        return best[2]
+    fallback = "other" if "other" in labels else ""
+    candidates = [0.0] + ([0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5] if fallback else [])
+    scored = []
+    for confidence in candidates:
+        decision = Decision(kind="argmax", fallback=fallback, min_confidence=confidence)
+        f1 = classification_report(gold, decision.apply(scores, labels), labels=labels)["macro_f1"]
+        scored.append((f1, -confidence, decision))
+    return max(scored, key=lambda item: item[:2])[2]
+
+
+@dataclass
+class TrainResult:
+    model: TaskModel
+    dev_report: dict[str, Any]
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+    history: list[float]
+
+
+def train_task_model(
+    train: Sequence[TaskExample],
+    dev: Sequence[TaskExample],
+    *,
+    task: str,
+    config: TrainConfig,
+    log: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train on `train`, keep the epoch with the best macro-F1 on `dev`, tune the decision on `dev`."""
+    if not train:
+        raise ValueError("no training examples")
+    if not dev:
+        raise ValueError("no dev examples: the decision threshold and early stopping need them")
+    started = time.perf_counter()
+    fix_random_seed(config.seed)
+    labels = sorted({e.label for e in train} | {e.label for e in dev})
+    if len(labels) < 2:
+        raise ValueError(f"the {task} task needs at least two classes, found {labels}")
+    joint = config.joint_reasons and task == "complaint" and labels == [COMPLAINT, NOT_COMPLAINT]
+    if joint and any(e.label == NOT_COMPLAINT and not e.reason for e in train):
+        joint = False  # only learn reasons when every non-complaint has one
+    fine_labels = sorted({fine_label(e, joint) for e in [*train, *dev]})
+    nlp = blank_pipeline(task, fine_labels, config)
+    component = f"textcat_{task}"
+    logging.getLogger("spacy").setLevel(logging.WARNING)  # "Created vocabulary" on every fold is noise
+    examples = [
+        Example.from_dict(nlp.make_doc(e.text), {"cats": _one_hot(fine_label(e, joint), fine_labels)}) for e in train
+    ]
+    optimizer = Adam(learn_rate=config.learn_rate, L2=1e-6, grad_clip=1.0, use_averages=config.use_averages)
+    nlp.initialize(lambda: examples, sgd=optimizer)
+    model = TaskModel(
+        task=task,
+        nlp=nlp,
+        component=component,
+        labels=labels,
+        fine_labels=fine_labels,
+        decision=Decision(kind="argmax"),
+    )
+    rng = random.Random(config.seed)
+    order = list(range(len(examples)))
+    dev_texts = [e.text for e in dev]
+    dev_gold = [e.label for e in dev]
+    pipe = nlp.get_pipe(component)
+    best: tuple[float, int, bytes, Decision] | None = None
+    history: list[float] = []
+    epoch = 0
+    for epoch in range(1, config.epochs + 1):
+        rng.shuffle(order)
+        losses: dict[str, float] = {}
+        for batch in minibatch([examples[i] for i in order], size=config.batch_size):
+            nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
+        with nlp.use_params(optimizer.averages) if config.use_averages else _nullcontext():
+            scores, _ = model.scores(dev_texts)
+            decision = tune_decision(dev_gold, scores, labels)
+            f1 = classification_report(dev_gold, decision.apply(scores, labels), labels=labels)["macro_f1"]
+            history.append(f1)
+            if best is None or f1 > best[0]:
+                best = (f1, epoch, pipe.model.to_bytes(), decision)  # type: ignore[attr-defined]
+        if log:
+            log(f"{task} epoch {epoch}: loss {losses.get(component, 0.0):.3f} dev macro-F1 {f1:.4f}")
+        if epoch - best[1] >= config.patience:
+            break
+    assert best is not None
+    pipe.model.from_bytes(best[2])  # type: ignore[attr-defined]
+    model.decision = best[3]
+    scores, _ = model.scores(dev_texts)
+    dev_report = classification_report(
+        dev_gold, model.decision.apply(scores, labels), labels=labels, scores=scores, positive=model.decision.positive
+    )
+    model.info = {"best_epoch": best[1], "epochs_run": epoch, "config": config.to_dict()}
+    return TrainResult(
+        model=model,
+        dev_report=dev_report,
+        best_epoch=best[1],
+        epochs_run=epoch,
+        seconds=time.perf_counter() - started,
+        history=history,
+    )
+
+
+def _one_hot(label: str, labels: Sequence[str]) -> dict[str, float]:
+    return {name: 1.0 if name == label else 0.0 for name in labels}
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

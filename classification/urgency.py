@@ -1,0 +1,92 @@
+"""Urgency from rules, not from the model.
+
+Four signals that a complaint needs a person soon, each a small set of patterns so that an agent
+can read why a message was flagged (the reasons are stored beside the flag):
+
+- `threat_to_leave`: cancelling, switching provider, closing the account, taking the business elsewhere;
+- `legal_regulator`: ombudsman, Ofcom, Ofgem, the FCA, trading standards, small claims, a solicitor, court;
+- `safety`: fire, smoke, sparks, gas, electric shocks, injuries, medical need or vulnerability;
+- `repeated_contact`: the customer says they have already called, written or chased, more than once.
+
+Rules are deliberately phrase-level: single words such as "fire" or "leave" on their own say too
+little ("you're on fire today", "leave it at the door").
+"""
+
+from __future__ import annotations
+
+import re
+
+THREAT_TO_LEAVE = "threat_to_leave"
+LEGAL_REGULATOR = "legal_regulator"
+SAFETY = "safety"
+REPEATED_CONTACT = "repeated_contact"
+
+_NUM = r"(?:two|three|four|five|six|seven|eight|nine|ten|dozen|\d+|several|multiple|numerous|many|countless)"
+
+_RULES: dict[str, re.Pattern[str]] = {
+    THREAT_TO_LEAVE: re.compile(
+        r"\b(?:"
+        r"(?:cancel(?:l?ing)?|terminat(?:e|ing)|end(?:ing)?)\s+(?:my|our|the)\s+(?:contract|account|subscription|"
+        r"membership|service|broadband|policy|plan|direct debit|sub)"
+        r"|(?:clos(?:e|ing)|shut(?:ting)?)\s+(?:my|our|the)\s+account"
+        r"|switch(?:ing)?\s+(?:providers?|suppliers?|networks?|banks?|away)"
+        r"|(?:i'?m|i\s+am|i'?ll|i\s+will|we'?ll|we\s+will|going\s+to|gonna|will\s+be)\s+switch(?:ing)?\s+(?:to|over)"
+        r"|(?:mov(?:e|ing)|tak(?:e|ing))\s+(?:my|our)\s+(?:business|custom|money|account)\s+(?:elsewhere|somewhere)"
+        r"|tak(?:e|ing)\s+my\s+business\s+elsewhere|go(?:ing)?\s+elsewhere|(?:find|found)\s+(?:a|another)\s+provider"
+        r"|(?:i'?m|i\s+am|we'?re|we\s+are|will\s+be|i'?ll\s+be)\s+leaving(?:\s+you)?"
+        r"|(?:never|won'?t|will\s+not|not\s+going\s+to)\s+(?:be\s+)?(?:us(?:e|ing)|shop(?:ping)?|order(?:ing)?|buy(?:ing)?|"
+        r"com(?:e|ing))\s+(?:with\s+|from\s+|to\s+|back\s+to\s+)?(?:you|again|here)"
+        r"|(?:last|final)\s+(?:time|order)\s+(?:i|we)\s+(?:use|order|buy|shop)"
+        r"|port(?:ing)?\s+(?:my\s+)?number|pac\s+code|stac\s+code"
+        r")\b",
+        re.IGNORECASE,
+    ),
+    LEGAL_REGULATOR: re.compile(
+        r"\b(?:"
+        r"ombuds(?:man|men|person)|ofcom|ofgem|ofwat|fca|financial\s+conduct\s+authority|trading\s+standards"
+        r"|small\s+claims|solicitors?|lawyers?|legal\s+(?:action|advice|team|proceedings)|court|sue|suing"
+        r"|citizens\s+advice|ico|information\s+commissioner|data\s+protection\s+act|gdpr|subject\s+access\s+request"
+        r"|watchdog|regulator|consumer\s+rights\s+act|section\s+75|chargeback|letter\s+before\s+action"
+        r"|cisas|advertising\s+standards|asa"
+        r")\b",
+        re.IGNORECASE,
+    ),
+    SAFETY: re.compile(
+        r"\b(?:"
+        r"(?:caught|on|set\s+on|burst\s+into)\s+fire|fire\s+hazard|flames?|smok(?:e|ing|ed)\s+(?:came|coming|pouring)"
+        r"|smoke|sparks?|sparking|scorch(?:ed|ing)?|melt(?:ed|ing)|burn(?:t|ed|ing|s)?\s+(?:my|his|her|their|the\s+child)"
+        r"|(?:smell(?:s|ing)?\s+of|leak(?:ing)?|escape\s+of)\s+gas|gas\s+(?:leak|smell)|carbon\s+monoxide"
+        r"|electric(?:al)?\s+shock|electrocut\w*|exploded|explosion|overheat(?:ed|ing|s)?"
+        r"|injur(?:ed|y|ies)|(?:ended\s+up|taken|went|rushed|admitted)\s+(?:in|to|into)\s+(?:the\s+)?hospital"
+        r"|a\s*&\s*e|ambulance|bleeding|chok(?:e|ed|ing)|allergic\s+reaction"
+        r"|unsafe|dangerous|hazard(?:ous)?|safety\s+(?:risk|issue|concern)|live\s+wires?|exposed\s+wires?"
+        r"|no\s+(?:heating|heat|hot\s+water)\s+(?:and|with)\s+(?:a\s+)?(?:baby|newborn|elderly|disabled|vulnerable)"
+        r"|vulnerable|life\s+support|medical\s+(?:equipment|device|alarm)|oxygen|pacemaker|careline|telecare"
+        r"|can'?t\s+(?:call|ring|phone)\s+(?:999|112|911|for\s+help|an\s+ambulance)"
+        r")\b",
+        re.IGNORECASE,
+    ),
+    REPEATED_CONTACT: re.compile(
+        r"\b(?:"
+        rf"{_NUM}\s+(?:calls|emails|e-mails|letters|chats|complaints|phone\s+calls)"
+        r"|(?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+(?:call|email|e-mail|message|letter|complaint|chat)"
+        r"|(?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+time\s+(?:i'?ve|i\s+have|i'?m|i\s+am|of)\s+"
+        r"(?:called|rung|phoned|emailed|written|writing|messaged|chased|chasing|contacted|contacting|complained|calling)"
+        r"|(?:called|rang|phoned|emailed|e-mailed|written|wrote|messaged|chased|contacted|complained)\s+"
+        r"(?:you\s+|u\s+)?(?:again|repeatedly|already|before|twice|multiple|several|numerous|countless|every\s+day|daily|"
+        rf"{_NUM})"
+        r"|(?:already|still)\s+(?:called|rang|phoned|emailed|chased|complained|contacted|waiting)"
+        r"|(?:chasing|chased)\s+(?:this|you|it|up)|keep\s+(?:calling|chasing|ringing|emailing|being\s+told)"
+        r"|(?:every|each)\s+time\s+i\s+(?:call|ring|phone|chat|email)|(?:no|nobody|no\s+one|noone)\s+"
+        r"(?:has\s+)?(?:ever\s+)?(?:got|gets|came|come|called|rang)\s+back"
+        r"|promised\s+(?:a\s+)?call\s*back|still\s+(?:no|not)\s+(?:reply|response|answer|fixed|resolved|sorted)"
+        r"|(?:weeks|months)\s+of\s+(?:calls|chasing|emails)"
+        r")\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def urgency_reasons(text: str) -> tuple[str, ...]:
+    """The urgency signals present in a message, in a fixed order; empty when none."""
+    return tuple(reason for reason, pattern in _RULES.items() if pattern.search(text))
