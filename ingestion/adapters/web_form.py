@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousMultipartForm
-from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.http import QueryDict
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
 
 from ingestion.adapters.base import Attachment, InboundMessage, PayloadError, RawInput, register
 from ingestion.sources import Channel, Source
@@ -28,13 +30,17 @@ def _content_type(raw: RawInput) -> str:
 
 @register("web_form")
 def parse(raw: RawInput) -> list[InboundMessage]:
-    meta = {"CONTENT_TYPE": _content_type(raw), "CONTENT_LENGTH": str(len(raw.body))}
-    try:
-        post, _files = MultiPartParser(
-            meta, io.BytesIO(raw.body), [MemoryFileUploadHandler()], encoding="utf-8"
-        ).parse()
-    except (MultiPartParserError, SuspiciousMultipartForm, RequestDataTooBig, ValueError) as exc:
-        raise PayloadError(f"multipart body could not be parsed: {exc}") from exc
+    if raw.content_type.startswith("application/x-www-form-urlencoded"):
+        # A client without the page's enctype (no attachments): the form accepted it, so must we.
+        post: Any = QueryDict(raw.body, encoding="utf-8")
+    else:
+        meta = {"CONTENT_TYPE": _content_type(raw), "CONTENT_LENGTH": str(len(raw.body))}
+        try:
+            post, _files = MultiPartParser(
+                meta, io.BytesIO(raw.body), [MemoryFileUploadHandler()], encoding="utf-8"
+            ).parse()
+        except (MultiPartParserError, SuspiciousMultipartForm, RequestDataTooBig, ValueError) as exc:
+            raise PayloadError(f"multipart body could not be parsed: {exc}") from exc
     text = clean_text(post.get("text", ""))
     if not text:
         raise PayloadError("the submission has no complaint text")

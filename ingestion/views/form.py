@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from ingestion.edge import body_limit
@@ -16,8 +20,28 @@ from ingestion.webform import web_form_submission_receive
 from lake import LakeUnavailable, get_lake
 
 
+def _body_before_csrf(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Read the raw body before the CSRF check parses the form.
+
+    CsrfViewMiddleware reads request.POST; for a multipart body that consumes the stream, and
+    request.body (the bytes the lake must get) then raises. Read first, and POST is parsed
+    from the cached bytes.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "POST":
+            request.body  # noqa: B018 - caches the bytes
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@csrf_exempt  # not exempt: the check runs inside, after the body is read (_body_before_csrf)
 @require_http_methods(["GET", "POST"])
 @body_limit(settings.FORM_MAX_BODY_BYTES)
+@_body_before_csrf
+@csrf_protect
 def complaint_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "ingestion/complaint_form.html", {"form": ComplaintForm()})
