@@ -228,7 +228,9 @@ class BulkAssign(AgentAPIView):
             assignee = s.AssignInput().validate_user_id(user_id)
         wanted = payload.validated_data["ids"]
         ids = list(self.scope().filter(id__in=wanted).values_list("id", flat=True))
-        result = complaints_bulk_assign(complaint_ids=ids, actor=request.user, assignee=assignee, may_override=supervisor)
+        result = complaints_bulk_assign(
+            complaint_ids=ids, actor=request.user, assignee=assignee, may_override=supervisor
+        )
         return _bulk_response(result, len(set(wanted)) - len(ids))
 
 
@@ -257,12 +259,12 @@ class FilteredMessageList(AgentAPIView):
     def get(self, request: Request) -> Response:
         qs = filtered_messages(reason=request.query_params.get("reason", ""), text=request.query_params.get("q", ""))
         page = filtered_messages_page(qs, after=request.query_params.get("after", ""))
-        return Response(
-            {"next_after": page.next, "results": s.FilteredMessageSerializer(page.items, many=True).data}
-        )
+        return Response({"next_after": page.next, "results": s.FilteredMessageSerializer(page.items, many=True).data})
 
 
-@extend_schema(tags=["messages"], request=s.PromoteInput, responses={201: s.ComplaintDetailSerializer, 409: s.ConflictSerializer})
+@extend_schema(
+    tags=["messages"], request=s.PromoteInput, responses={201: s.ComplaintDetailSerializer, 409: s.ConflictSerializer}
+)
 class PromoteMessage(AgentAPIView):
     """Put a filtered message into the queue as a complaint; recorded as classifier feedback."""
 

@@ -37,7 +37,10 @@ class AgentChoiceField(forms.ModelChoiceField):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Internal note (not sent to the customer)"}), max_length=5000)
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Internal note (not sent to the customer)"}),
+        max_length=5000,
+    )
 
 
 class ResolveForm(forms.Form):
@@ -51,7 +54,9 @@ class ResolveForm(forms.Form):
 
 class DismissForm(forms.Form):
     reason = forms.ChoiceField(choices=[(r, REASON_LABELS.get(r, r)) for r in NOT_COMPLAINT_REASONS])
-    note = forms.CharField(required=False, max_length=2000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"}))
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.TextInput(attrs={"placeholder": "Why (optional)"})
+    )
 
 
 class RelabelForm(forms.Form):
@@ -111,4 +116,4 @@ class PromoteForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Category: let it be")] + category_choices()
+        self.fields["category"].choices = [("", "Category: let it be"), *category_choices()]

@@ -74,7 +74,13 @@ class QueueKeysetPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         def param(name: str, description: str, kind: str = "string") -> dict[str, Any]:
-            return {"name": name, "required": False, "in": "query", "description": description, "schema": {"type": kind}}
+            return {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": {"type": kind},
+            }
 
         return [
             param("after", "Cursor from a `next` link."),

@@ -26,7 +26,9 @@ def _groups(user: Any) -> frozenset[str]:
     # One query per request: the result is kept on the user object.
     cached = getattr(user, "_staff_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.filter(name__in=(AGENTS_GROUP, SUPERVISORS_GROUP)).values_list("name", flat=True))
+        cached = frozenset(
+            user.groups.filter(name__in=(AGENTS_GROUP, SUPERVISORS_GROUP)).values_list("name", flat=True)
+        )
         user._staff_groups = cached
     return cached
 

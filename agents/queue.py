@@ -83,7 +83,13 @@ def queue_facets(
             querysets[f"{dimension}:{value}"] = ComplaintFilter(option_data, queryset=scope, request=request).qs
     counts = complaint_capped_counts(querysets, cap=cap)
     facets: list[Facet] = []
-    labels = {"status": "Status", "source": "Source", "channel": "Channel", "category": "Category", "assigned": "Assigned"}
+    labels = {
+        "status": "Status",
+        "source": "Source",
+        "channel": "Channel",
+        "category": "Category",
+        "assigned": "Assigned",
+    }
     for dimension, choices in options.items():
         current = params.get(dimension, "")
         facet_options = []

@@ -186,5 +186,3 @@ class FilteredMessageSerializer(serializers.ModelSerializer):
 
 class PromoteInput(serializers.Serializer):
     category = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-
-

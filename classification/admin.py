@@ -27,7 +27,16 @@ class CategoryAdmin(admin.ModelAdmin):
 class FeedbackAdmin(admin.ModelAdmin):
     """Agents' corrections, the next training run's labelled examples: read-only evidence."""
 
-    list_display = ("created_at", "task", "previous_label", "label", "reason", "model_version", "created_by", "short_text")
+    list_display = (
+        "created_at",
+        "task",
+        "previous_label",
+        "label",
+        "reason",
+        "model_version",
+        "created_by",
+        "short_text",
+    )
     list_filter = ("task", "label", "reason", "model_version")
     list_select_related = ("created_by",)
     search_fields = ("text", "=complaint_id", "=message_id")

@@ -87,5 +87,3 @@ class SmsConcatSlotAdmin(ReadOnlyAdmin):
     list_display = ("provider", "sender", "recipient", "ref")
     list_filter = ("provider",)
     search_fields = ("=sender", "=recipient")
-
-

@@ -29,7 +29,9 @@ class LargeTablePaginator(Paginator):
         query = getattr(qs, "query", None)
         if query is not None and not query.where and connections[qs.db].vendor == "postgresql":
             with connections[qs.db].cursor() as cursor:
-                cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table]
+                )
                 row = cursor.fetchone()
             if row and row[0] and row[0] > 100_000:
                 return int(row[0])
@@ -88,16 +90,35 @@ class ComplaintAdmin(ReadOnlyAdmin):
     inlines = [ComplaintEventInline]
     fieldsets = (
         (None, {"fields": ("reference", "open_in_agents_ui", "status", "assigned_to", "urgent", "urgency_reasons")}),
-        ("Customer", {"fields": ("customer_handle", "customer_name", "contact_email", "contact_phone", "text", "attachments")}),
+        (
+            "Customer",
+            {"fields": ("customer_handle", "customer_name", "contact_email", "contact_phone", "text", "attachments")},
+        ),
         ("Origin", {"fields": ("source", "channel", "provider", "external_id", "message_id", "raw_event_id")}),
-        ("Classification", {"fields": ("customer_category", "category", "category_confidence", "complaint_confidence", "model_version")}),
-        ("Times (UTC stored, shown in the internal zone)", {"fields": ("occurred_at", "received_at", "first_response_at", "resolved_at", "created_at", "updated_at")}),
+        (
+            "Classification",
+            {
+                "fields": (
+                    "customer_category",
+                    "category",
+                    "category_confidence",
+                    "complaint_confidence",
+                    "model_version",
+                )
+            },
+        ),
+        (
+            "Times (UTC stored, shown in the internal zone)",
+            {"fields": ("occurred_at", "received_at", "first_response_at", "resolved_at", "created_at", "updated_at")},
+        ),
         ("Resolution", {"fields": ("resolution_note",)}),
     )
 
     @admin.display(description="Agents' UI")
     def open_in_agents_ui(self, obj: Complaint) -> str:
-        return format_html('<a href="{}">Open {} in the agents\' UI</a>', reverse("agents:complaint", args=[obj.pk]), obj.reference)
+        return format_html(
+            '<a href="{}">Open {} in the agents\' UI</a>', reverse("agents:complaint", args=[obj.pk]), obj.reference
+        )
 
 
 @admin.register(ComplaintEvent)

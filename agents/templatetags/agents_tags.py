@@ -57,3 +57,17 @@ def humansize(value: Any) -> str:
 @register.filter
 def get_item(mapping: Any, key: Any) -> Any:
     return mapping.get(key, key) if hasattr(mapping, "get") else key
+
+
+@register.filter
+def source_label(value: str) -> str:
+    from ingestion.sources import Source
+
+    return str(dict(Source.choices).get(value, value))
+
+
+@register.filter
+def channel_label(value: str) -> str:
+    from ingestion.sources import Channel
+
+    return str(dict(Channel.choices).get(value, value))

@@ -47,7 +47,11 @@ def test_an_internal_note_is_stored_in_the_history_without_changing_the_status(a
     assert complaint.status == "pending" and complaint.first_response_at is not None
     event = last_event(complaint)
     assert (event.action, event.note, event.actor, event.from_status, event.to_status) == (
-        "note", "Customer prefers e-mail", agent, "pending", "pending",
+        "note",
+        "Customer prefers e-mail",
+        agent,
+        "pending",
+        "pending",
     )
 
 
@@ -81,7 +85,10 @@ def test_resolving_needs_a_note_and_sets_resolved_at(agent) -> None:
     assert complaint.resolution_note == "Refunded the double charge"
     event = last_event(complaint)
     assert (event.action, event.from_status, event.to_status, event.note) == (
-        "resolved", "in_progress", "resolved", "Refunded the double charge",
+        "resolved",
+        "in_progress",
+        "resolved",
+        "Refunded the double charge",
     )
 
 
@@ -101,7 +108,10 @@ def test_dismissing_records_classifier_feedback_and_the_reason(agent) -> None:
     assert (event.action, event.data, event.note) == ("dismissed", {"reason": "spam"}, "obvious spam")
     feedback = Feedback.objects.get()
     assert (feedback.task, feedback.label, feedback.previous_label, feedback.reason) == (
-        "complaint", "not_complaint", "complaint", "spam",
+        "complaint",
+        "not_complaint",
+        "complaint",
+        "spam",
     )
     assert feedback.text == "Win a free cruise!!! click here"
     assert feedback.complaint_id == complaint.pk and feedback.message_id == complaint.message_id
@@ -127,7 +137,9 @@ def test_a_relabel_based_on_a_stale_category_is_refused(agent, other_agent) -> N
         f"/agents/complaints/{complaint.pk}/relabel/", {"category": "delivery", "expected": "billing"}
     )
     response = client_for(agent).post(
-        f"/agents/complaints/{complaint.pk}/relabel/", {"category": "pricing_refunds", "expected": "billing"}, follow=True
+        f"/agents/complaints/{complaint.pk}/relabel/",
+        {"category": "pricing_refunds", "expected": "billing"},
+        follow=True,
     )
     assert "was changed to delivery by someone else meanwhile" in response.content.decode()
     complaint.refresh_from_db()

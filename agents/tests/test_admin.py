@@ -21,12 +21,25 @@ pytestmark = pytest.mark.django_db
 def rows(agent):  # type: ignore[no-untyped-def]
     complaint = create_complaint(text="The meter reading on my bill is wrong")
     event = RawEvent.objects.create(
-        source="sms", provider="twilio", lake_key=f"raw/sms/{uuid.uuid4()}.form", sha256="a" * 64, size=5,
-        received_at=timezone.now(), error="",
+        source="sms",
+        provider="twilio",
+        lake_key=f"raw/sms/{uuid.uuid4()}.form",
+        sha256="a" * 64,
+        size=5,
+        received_at=timezone.now(),
+        error="",
     )
     message = Message.objects.create(
-        raw_event=event, source="sms", channel="sms", provider="twilio", external_id="SM1", text="hello",
-        occurred_at=timezone.now(), received_at=timezone.now(), status="filtered", not_complaint_reason="praise",
+        raw_event=event,
+        source="sms",
+        channel="sms",
+        provider="twilio",
+        external_id="SM1",
+        text="hello",
+        occurred_at=timezone.now(),
+        received_at=timezone.now(),
+        status="filtered",
+        not_complaint_reason="praise",
     )
     feedback_record(text="hello", task="complaint", label="complaint", previous_label="not_complaint", user=agent)
     return {"complaint": complaint, "event": event, "message": message}

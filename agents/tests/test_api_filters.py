@@ -74,7 +74,10 @@ def test_the_date_range_is_in_whole_days_of_the_internal_time_zone(agent, settin
     create_complaint(received_at=datetime(2026, 7, 3, 9, 0, tzinfo=london))
     assert refs(agent, "?received_from=2026-07-02&received_to=2026-07-02") == [early_second.reference]
     assert refs(agent, "?received_to=2026-07-01") == [late_first.reference]
-    assert refs(agent, "?received_from=2026-07-01&received_to=2026-07-02") == [late_first.reference, early_second.reference]
+    assert refs(agent, "?received_from=2026-07-01&received_to=2026-07-02") == [
+        late_first.reference,
+        early_second.reference,
+    ]
 
 
 def test_text_search_finds_words_stems_handles_and_references(agent) -> None:
@@ -161,7 +164,17 @@ def test_the_openapi_schema_describes_the_actions_and_the_filters(agent) -> None
         operation = paths[f"/api/v1/complaints/{{id}}/{action}/"]["post"]
         assert "409" in operation["responses"]
     parameters = {p["name"] for p in paths["/api/v1/complaints/"]["get"]["parameters"]}
-    assert {"source", "channel", "category", "status", "assigned", "received_from", "received_to", "q", "after"} <= parameters
+    assert {
+        "source",
+        "channel",
+        "category",
+        "status",
+        "assigned",
+        "received_from",
+        "received_to",
+        "q",
+        "after",
+    } <= parameters
 
 
 def test_the_docs_page_loads_swagger_ui_from_this_server_not_a_cdn(agent) -> None:

@@ -20,7 +20,7 @@ def run_in_thread(results: dict[str, Any], name: str, func: Any) -> threading.Th
     def target() -> None:
         try:
             results[name] = func()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each side got
+        except Exception as exc:
             results[name] = exc
         finally:
             connections.close_all()
@@ -48,9 +48,13 @@ def test_when_two_agents_resolve_at_once_exactly_one_wins_and_the_other_is_told(
     with transaction.atomic():
         Complaint.objects.select_for_update().get(pk=complaint.pk)
         threads = [
-            run_in_thread(results, user.username, lambda user=user: complaint_resolve(
-                complaint_id=complaint.pk, actor=user, note=f"resolved by {user.username}"
-            ))
+            run_in_thread(
+                results,
+                user.username,
+                lambda user=user: complaint_resolve(
+                    complaint_id=complaint.pk, actor=user, note=f"resolved by {user.username}"
+                ),
+            )
             for user in (agent, other_agent)
         ]
         deadline = time.monotonic() + 20

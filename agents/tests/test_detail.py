@@ -35,7 +35,7 @@ def test_the_detail_shows_text_customer_channel_categories_and_history(agent) ->
     html = client_for(agent).get(f"/agents/complaints/{complaint.pk}/").content.decode()
     assert "First line<br>My parcel 48213 never arrived." in html
     assert "@ann" in html and "Ann Customer" in html and "ann@example.com" in html
-    assert "x_mention" in html
+    assert "X mention" in html
     assert "<dt>Customer chose</dt><dd>Delivery and orders</dd>" in html
     assert 'Billing and payments <span class="conf conf-low">42%</span>' in html
     assert "The customer and the classifier disagree." in html
@@ -74,7 +74,9 @@ def test_an_attachment_streams_from_the_s3_lake(agent, s3_lake) -> None:
     key = "attachments/web_form/2026/11/25/ev2/1.pdf"
     body = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
     s3_lake.write(key, body, content_type="application/pdf")
-    complaint = create_complaint(attachments=[{"lake_key": key, "content_type": "application/pdf", "filename": "bill.pdf"}])
+    complaint = create_complaint(
+        attachments=[{"lake_key": key, "content_type": "application/pdf", "filename": "bill.pdf"}]
+    )
     response = client_for(agent).get(f"/agents/complaints/{complaint.pk}/attachments/0/")
     assert response.status_code == 200
     # Not an image: offered as a download, never rendered in the agents' origin.
@@ -98,13 +100,17 @@ def test_attachment_records_cannot_point_the_view_outside_attachments(agent, fil
 
 
 def test_a_missing_lake_object_is_a_404_not_a_crash(agent) -> None:
-    complaint = create_complaint(attachments=[{"lake_key": "attachments/sms/2026/11/25/x/1.png", "content_type": "image/png"}])
+    complaint = create_complaint(
+        attachments=[{"lake_key": "attachments/sms/2026/11/25/x/1.png", "content_type": "image/png"}]
+    )
     assert client_for(agent).get(f"/agents/complaints/{complaint.pk}/attachments/0/").status_code == 404
 
 
 def test_an_agent_cannot_fetch_attachments_of_a_complaint_outside_their_view(agent, other_agent, file_lake) -> None:
     key = "attachments/sms/2026/11/25/y/1.png"
     file_lake.write(key, png())
-    complaint = create_complaint(status="resolved", assigned_to=other_agent, attachments=[{"lake_key": key, "content_type": "image/png"}])
+    complaint = create_complaint(
+        status="resolved", assigned_to=other_agent, attachments=[{"lake_key": key, "content_type": "image/png"}]
+    )
     assert client_for(agent).get(f"/agents/complaints/{complaint.pk}/attachments/0/").status_code == 404
     assert client_for(other_agent).get(f"/agents/complaints/{complaint.pk}/attachments/0/").status_code == 200

@@ -18,14 +18,29 @@ pytestmark = pytest.mark.django_db
 def filtered_message(text: str = "lol the app is on fire today 🔥", reason: str = "joke", **extra) -> Message:  # type: ignore[no-untyped-def]
     now = timezone.now()
     event = RawEvent.objects.create(
-        source="social", provider="x", lake_key=f"raw/social/{uuid.uuid4()}.json", sha256="0" * 64, size=10,
-        received_at=now, status=RawEvent.Status.PROCESSED,
+        source="social",
+        provider="x",
+        lake_key=f"raw/social/{uuid.uuid4()}.json",
+        sha256="0" * 64,
+        size=10,
+        received_at=now,
+        status=RawEvent.Status.PROCESSED,
     )
     fields = {
-        "raw_event": event, "source": "social", "channel": "x_mention", "provider": "x",
-        "external_id": str(uuid.uuid4()), "customer_handle": "@dave", "text": text, "occurred_at": now,
-        "received_at": now, "status": Message.Status.FILTERED, "is_complaint": False,
-        "not_complaint_reason": reason, "complaint_confidence": 0.31, "model_version": "m-7",
+        "raw_event": event,
+        "source": "social",
+        "channel": "x_mention",
+        "provider": "x",
+        "external_id": str(uuid.uuid4()),
+        "customer_handle": "@dave",
+        "text": text,
+        "occurred_at": now,
+        "received_at": now,
+        "status": Message.Status.FILTERED,
+        "is_complaint": False,
+        "not_complaint_reason": reason,
+        "complaint_confidence": 0.31,
+        "model_version": "m-7",
     }
     fields.update(extra)
     return Message.objects.create(**fields)
@@ -76,7 +91,9 @@ def test_the_api_lists_and_promotes_with_409_on_a_repeat(agent) -> None:
     client = client_for(agent)
     body = client.get("/api/v1/messages/filtered/?reason=question").json()
     assert [row["id"] for row in body["results"]] == [str(message.id)]
-    response = client.post(f"/api/v1/messages/{message.pk}/promote/", {"category": "billing"}, content_type="application/json")
+    response = client.post(
+        f"/api/v1/messages/{message.pk}/promote/", {"category": "billing"}, content_type="application/json"
+    )
     assert response.status_code == 201 and response.json()["category"] == "billing"
     again = client.post(f"/api/v1/messages/{message.pk}/promote/", {}, content_type="application/json")
     assert again.status_code == 409

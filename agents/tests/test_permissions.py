@@ -33,7 +33,7 @@ def test_a_logged_in_customer_is_refused(customer, url: str) -> None:
     assert client_for(customer).get(url).status_code == 403
 
 
-@pytest.mark.parametrize("url", UI_PAGES + ["/api/v1/complaints/"])
+@pytest.mark.parametrize("url", [*UI_PAGES, "/api/v1/complaints/"])
 def test_staff_without_the_agents_or_supervisors_group_is_refused(staff_without_group, url: str) -> None:
     assert client_for(staff_without_group).get(url).status_code == 403
 
@@ -104,7 +104,9 @@ def test_only_supervisors_assign_to_someone_else(agent, other_agent, supervisor)
         f"/api/v1/complaints/{complaint.pk}/assign/", {"user_id": other_agent.pk}, content_type="application/json"
     )
     assert response.status_code == 403
-    response = client_for(agent).post(f"/agents/complaints/{complaint.pk}/assign/", {"assignee": other_agent.pk}, follow=True)
+    response = client_for(agent).post(
+        f"/agents/complaints/{complaint.pk}/assign/", {"assignee": other_agent.pk}, follow=True
+    )
     assert "Only supervisors assign" in response.content.decode()
     complaint.refresh_from_db()
     assert complaint.assigned_to is None
@@ -120,7 +122,11 @@ def test_only_admins_read_the_raw_event(agent, supervisor, admin_user, file_lake
 
     file_lake.write("raw/sms/2026/11/25/10/x.form", b"Body=My+bill+is+wrong&From=%2B447700900001")
     event = RawEvent.objects.create(
-        source="sms", provider="twilio", lake_key="raw/sms/2026/11/25/10/x.form", sha256="0" * 64, size=44,
+        source="sms",
+        provider="twilio",
+        lake_key="raw/sms/2026/11/25/10/x.form",
+        sha256="0" * 64,
+        size=44,
         received_at="2026-11-25T10:00:00Z",
     )
     complaint = create_complaint(raw_event_id=event.id)

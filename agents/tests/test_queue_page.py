@@ -19,7 +19,8 @@ def row_refs(html: str) -> list[str]:
 
 def facet_count(html: str, facet: str, value: str) -> str:
     match = re.search(
-        rf'data-facet-option="{facet}={value}">\s*<span class="label">[^<]*</span><span class="count">([^<]+)</span>', html
+        rf'data-facet-option="{facet}={value}">\s*<span class="label">[^<]*</span><span class="count">([^<]+)</span>',
+        html,
     )
     assert match, f"no facet option {facet}={value}"
     return match.group(1)
@@ -34,7 +35,7 @@ def test_the_queue_lists_open_complaints_urgent_first_with_age_source_category_a
     assert row_refs(html) == [urgent.reference, old.reference]
     assert ">2d</td>" in html and ">10m</td>" in html
     assert "Old problem" in html and "second line" not in html
-    assert '<span class="cat">billing</span> <span class="conf conf-high">87%</span>' in html
+    assert '<span class="cat">Billing and payments</span> <span class="conf conf-high">87%</span>' in html
     assert 'title="legal threat">urgent</span>' in html
 
 
@@ -74,7 +75,7 @@ def test_pages_of_fifty_link_forward_and_back(agent) -> None:
     client = client_for(agent)
     first = client.get("/agents/").content.decode()
     assert row_refs(first) == [c.reference for c in made[:50]]
-    assert "rel=\"prev\"" not in first
+    assert 'rel="prev"' not in first
     next_url = re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     second = client.get("/agents/" + next_url).content.decode()
     assert row_refs(second) == [c.reference for c in made[50:100]]

@@ -46,9 +46,7 @@ def _next_in_queue(complaint: Complaint, request: HttpRequest) -> Complaint | No
     scope = complaint_scope(user_id=request.user.pk, see_all=is_supervisor(request.user))
     from warehouse.selectors import OPEN_STATUSES
 
-    page = complaint_queue_page(
-        scope.filter(status__in=OPEN_STATUSES), after=QueuePosition.of(complaint), size=1
-    )
+    page = complaint_queue_page(scope.filter(status__in=OPEN_STATUSES), after=QueuePosition.of(complaint), size=1)
     return page.items[0] if page.items else None
 
 

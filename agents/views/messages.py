@@ -28,7 +28,10 @@ def filtered_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     qs = filtered_messages(reason=reason, text=text)
     page = filtered_messages_page(qs, after=request.GET.get("after", ""))
-    reasons = [(r, REASON_LABELS.get(r, r), complaint_capped_count(filtered_messages(reason=r, text=text))) for r in NOT_COMPLAINT_REASONS]
+    reasons = [
+        (r, REASON_LABELS.get(r, r), complaint_capped_count(filtered_messages(reason=r, text=text)))
+        for r in NOT_COMPLAINT_REASONS
+    ]
     params = request.GET.copy()
     params.pop("after", None)
     next_url = ""

@@ -13,6 +13,7 @@ from agents.filters import STATUS_CHOICES, ComplaintFilter
 from agents.forms import AssignForm, BulkForm, ResolveForm
 from agents.permissions import agent_required, is_supervisor
 from agents.queue import FACET_DIMENSIONS, page_url, queue_facets
+from classification.models import Category
 from warehouse.selectors import (
     QueuePosition,
     complaint_capped_count,
@@ -48,7 +49,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filterset": filterset,
         "page": page,
         "total": complaint_capped_count(qs),
-        "facets": queue_facets(params=request.GET, scope=scope, request=request, supervisor=supervisor) if valid else [],
+        "facets": queue_facets(params=request.GET, scope=scope, request=request, supervisor=supervisor)
+        if valid
+        else [],
         "next_url": page_url(request.GET, after=page.next.encode()) if page.next else "",
         "previous_url": page_url(request.GET, before=page.previous.encode()) if page.previous else "",
         "first_url": page_url(request.GET) if request.GET.get("after") or request.GET.get("before") else "",
@@ -58,8 +61,11 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filtered": any(request.GET.get(k) for k in filterset.form.fields),
         "here": request.get_full_path(),
         "hidden_params": [(k, request.GET[k]) for k in FACET_DIMENSIONS if request.GET.get(k)],
-        "heading": dict(STATUS_CHOICES).get(request.GET.get("status", ""), "Queue") if request.GET.get("status") not in (None, "", "open") else "Queue",
+        "heading": dict(STATUS_CHOICES).get(request.GET.get("status", ""), "Queue")
+        if request.GET.get("status") not in (None, "", "open")
+        else "Queue",
         "section": "queue",
+        "category_names": dict(Category.objects.values_list("slug", "name")),
     }
     return render(request, "agents/queue.html", context)
 
@@ -89,7 +95,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
         verb = "Resolved"
     else:
         assignee = request.user if action == "take" else form.cleaned_data["assignee"]
-        result = complaints_bulk_assign(complaint_ids=ids, actor=request.user, assignee=assignee, may_override=supervisor)
+        result = complaints_bulk_assign(
+            complaint_ids=ids, actor=request.user, assignee=assignee, may_override=supervisor
+        )
         verb = f"Assigned to {assignee.get_username()}:"
     missing = len(form.cleaned_data["ids"]) - len(ids)
     if result.done:
@@ -103,7 +111,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 def safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
-
