@@ -323,3 +323,14 @@ def test_the_same_messenger_post_twice_is_two_raw_events_and_still_two_messages(
         accept(client, django_capture_on_commit_callbacks, payload("meta_messenger.json"))
     assert RawEvent.objects.count() == 2
     assert Message.objects.count() == 2 and Complaint.objects.count() == 2
+
+
+@pytest.mark.s3
+def test_with_the_lake_on_s3_the_delivery_is_stored_there_byte_for_byte(
+    client: Client, s3_lake, django_capture_on_commit_callbacks
+) -> None:
+    # (JSON here: moto's server, unlike S3 and MinIO, swallows a PUT body sent as form-encoded.)
+    body = payload("whatsapp.json")
+    accept(client, django_capture_on_commit_callbacks, body)
+    assert s3_lake.read(RawEvent.objects.get().lake_key) == body
+    assert Message.objects.get().channel == "whatsapp"

@@ -229,6 +229,10 @@ def test_a_signature_made_with_another_auth_token_is_403(client: Client) -> None
     assert RawEvent.objects.count() == 0
 
 
+def test_a_signature_header_with_non_ascii_characters_is_403_not_an_error(client: Client) -> None:
+    assert post_twilio(client, SMS, signature="vOz9RiMlIMXAtINswIyDN4vtMwQ=é").status_code == 403
+
+
 def test_an_added_parameter_breaks_the_signature(client: Client) -> None:
     params = form_params(SMS)
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, params)
@@ -334,3 +338,18 @@ def test_the_same_delivery_from_eight_threads_at_once_is_exactly_one_message_and
     assert set(RawEvent.objects.values_list("status", flat=True)) == {RawEvent.Status.PROCESSED}
     assert Message.objects.count() == 1
     assert Complaint.objects.count() == 1
+
+
+# --- the rest of the path, on the other real back-ends -------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_accepted_sms_reaches_the_warehouse_through_redis_and_a_real_worker(real_worker: None) -> None:
+    from conftest import wait_for
+
+    assert post_twilio(Client(), SMS).status_code == 200
+    complaint = wait_for(
+        lambda: Complaint.objects.filter(external_id="twilio:SMa1b2c3d4e5f60718293a4b5c6d7e8f90").first()
+    )
+    assert complaint.channel == "sms"
+    assert RawEvent.objects.get().status == RawEvent.Status.PROCESSED
