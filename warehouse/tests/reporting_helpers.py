@@ -133,6 +133,8 @@ def message_record(
     )
 
 
-def rebuild() -> None:
-    rollups_requeue(since=date(2026, 3, 1), until=date(2026, 11, 30))
-    rollups_catch_up(now=utc("2026-11-30T12:00"))
+def rebuild(now: str = "2026-10-31T12:00") -> None:
+    """Every day from the first complaint's to `now`'s recomputed, as `reporting_rollups --rebuild`."""
+    at = utc(now)
+    rollups_requeue(until=at.date(), now=at)
+    rollups_catch_up(now=at)

@@ -60,7 +60,7 @@ def test_the_spring_dst_day_has_23_hours_and_its_hours_are_numbered_by_the_local
         "2026-03-29T23:30",
     ):
         complaint_make(received=received)
-    rebuild()
+    rebuild(now="2026-03-31T12:00")
     hours = list(
         RollupVolumeHourly.objects.filter(day=SPRING).order_by("hour_start").values_list("local_hour", flat=True)
     )
@@ -149,7 +149,7 @@ def test_a_run_stopped_halfway_resumes_where_it_got_to_and_ends_with_the_same_nu
 
 def test_an_agent_resolving_an_old_complaint_updates_the_days_it_touches_through_the_audit_feed(london) -> None:
     old = complaint_make(received="2026-09-01T10:00")
-    rebuild()
+    rebuild(now="2026-09-02T12:00")
     state = RollupState.objects.get()
     assert RollupDailyFlow.objects.get(day=date(2026, 9, 1)).resolved == 0
     agent = get_user_model().objects.create_user("agent", is_staff=True)
@@ -168,7 +168,7 @@ def test_an_agent_resolving_an_old_complaint_updates_the_days_it_touches_through
 def test_audit_entries_younger_than_the_lag_wait_for_the_next_run(london) -> None:
     london.REPORTING_ROLLUP_LAG_SECONDS = 600
     old = complaint_make(received="2026-09-01T10:00")
-    rebuild()
+    rebuild(now="2026-09-02T12:00")
     agent = get_user_model().objects.create_user("agent", is_staff=True)
     complaint_resolve(complaint_id=old.pk, actor=agent, note="Refunded.")
     before = RollupState.objects.get().last_event_id
