@@ -18,4 +18,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Dashboards: charts from the reporting rollups, JSON and CSV (issue 7).
+    path("dashboard/", include("agents.dashboard_urls")),
 ]

@@ -1,0 +1,223 @@
+/* The dashboards: fetch the JSON endpoint, draw each chart with Chart.js (served from /static/),
+   keep the CSV links and the address bar in step with the filters. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("dashboard");
+  if (!root || typeof Chart === "undefined") { return; }
+  var form = document.getElementById("dashboard-filters");
+  var dataUrl = root.getAttribute("data-data-url");
+  var csvUrl = root.getAttribute("data-csv-url");
+  var charts = {};
+
+  var PALETTE = ["#2957d8", "#e8731a", "#1a7f37", "#b42318", "#7a3fd1", "#0e8a9c", "#c4418d",
+                 "#8a6d0b", "#5d6678", "#3b9dff", "#e5b400"];
+  var REASON_COLOURS = { spam: "#b42318", joke: "#e8731a", praise: "#1a7f37", question: "#2957d8",
+                         other: "#5d6678", unknown: "#9ca3af" };
+
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.color = "#5d6678";
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.plugins.legend.labels.boxWidth = 12;
+
+  function query() {
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) { if (value) { params.set(key, value); } });
+    return params.toString();
+  }
+
+  function label(labels, kind, value) {
+    var names = labels[kind] || {};
+    return Object.prototype.hasOwnProperty.call(names, value) ? names[value] : value;
+  }
+
+  function shortDay(iso) {
+    var d = new Date(iso + "T00:00:00");
+    return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  }
+
+  function column(table, index) {
+    return table.rows.map(function (row) { return row[index]; });
+  }
+
+  function draw(name, config) {
+    var canvas = root.querySelector('canvas[data-chart="' + name + '"]');
+    if (charts[name]) { charts[name].destroy(); }
+    charts[name] = new Chart(canvas, config);
+  }
+
+  function stackedDays(name, table, labels, kind, colours) {
+    var series = table.columns.slice(1);
+    draw(name, {
+      type: "bar",
+      data: {
+        labels: column(table, 0).map(shortDay),
+        datasets: series.map(function (value, i) {
+          return {
+            label: kind ? label(labels, kind, value) : value,
+            data: column(table, i + 1),
+            backgroundColor: (colours && colours[value]) || PALETTE[i % PALETTE.length],
+            borderWidth: 0,
+          };
+        }),
+      },
+      options: {
+        scales: { x: { stacked: true, grid: { display: false } }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { position: "bottom" } },
+      },
+    });
+  }
+
+  function backlog(table) {
+    draw("backlog", {
+      type: "bar",
+      data: {
+        labels: column(table, 0).map(shortDay),
+        datasets: [
+          { type: "line", label: "Open at end of day", data: column(table, 3), borderColor: "#b42318",
+            backgroundColor: "rgba(180,35,24,.08)", fill: true, tension: 0.25, pointRadius: 0, yAxisID: "y" },
+          { label: "Received", data: column(table, 1), backgroundColor: "rgba(41,87,216,.35)", yAxisID: "y" },
+          { label: "Closed", data: column(table, 2), backgroundColor: "rgba(26,127,55,.45)", yAxisID: "y" },
+        ],
+      },
+      options: { scales: { x: { grid: { display: false } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
+                 plugins: { legend: { position: "bottom" } } },
+    });
+  }
+
+  function responseTimes(table) {
+    var lines = [
+      ["First response, median", 1, "#2957d8", []],
+      ["First response, 90th percentile", 2, "#2957d8", [5, 4]],
+      ["Resolution, median", 3, "#1a7f37", []],
+      ["Resolution, 90th percentile", 4, "#1a7f37", [5, 4]],
+    ];
+    draw("response_times", {
+      type: "line",
+      data: {
+        labels: column(table, 0).map(shortDay),
+        datasets: lines.map(function (line) {
+          return { label: line[0], data: column(table, line[1]), borderColor: line[2], backgroundColor: line[2],
+                   borderDash: line[3], spanGaps: true, tension: 0.2, pointRadius: 2 };
+        }),
+      },
+      options: {
+        scales: { x: { grid: { display: false } }, y: { beginAtZero: true, title: { display: true, text: "hours" } } },
+        plugins: { legend: { position: "bottom" } },
+      },
+    });
+  }
+
+  function trends(name, table, labels, kind) {
+    var rows = table.rows.slice(0, 10);
+    draw(name, {
+      type: "bar",
+      data: {
+        labels: rows.map(function (r) {
+          var mark = r[5] === "rising" ? " ▲" : r[5] === "falling" ? " ▼" : "";
+          return label(labels, kind, r[0]) + mark;
+        }),
+        datasets: [
+          { label: "Last week", data: rows.map(function (r) { return r[2]; }), backgroundColor: "#c7d2e4" },
+          { label: "This week", data: rows.map(function (r) {  return r[1]; }),
+            backgroundColor: rows.map(function (r) {
+              return r[5] === "rising" ? "#b42318" : r[5] === "falling" ? "#1a7f37" : "#2957d8";
+            }) },
+        ],
+      },
+      options: {
+        indexAxis: "y",
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { grid: { display: false } } },
+        plugins: { legend: { position: "bottom" } },
+      },
+    });
+    var holder = root.querySelector('[data-trend-table="' + name + '"]');
+    var html = "<table><thead><tr><th>" + (kind === "category" ? "Category" : "Source") +
+      "</th><th>This week</th><th>Last week</th><th>Change</th><th>p</th><th></th></tr></thead><tbody>";
+    table.rows.forEach(function (r) {
+      var change = r[3] === null ? "new" : (r[3] > 0 ? "+" : "") + r[3] + "%";
+      var flag = r[5] ? '<span class="badge ' + r[5] + '">' + r[5] + "</span>" : "";
+      html += "<tr" + (r[5] ? ' class="flagged"' : "") + "><td>" + escapeHtml(label(labels, kind, r[0])) +
+        "</td><td>" + r[1] + "</td><td>" + r[2] + "</td><td>" + change + "</td><td>" +
+        (r[4] < 0.001 ? "&lt;0.001" : r[4].toFixed(3)) + "</td><td>" + flag + "</td></tr>";
+    });
+    holder.innerHTML = html + "</tbody></table>";
+  }
+
+  function escapeHtml(text) {
+    var div = document.createElement("div");
+    div.textContent = String(text);
+    return div.innerHTML;
+  }
+
+  function render(data) {
+    var c = data.charts;
+    var titles = {
+      volume_by_source: "Complaints per day, by source",
+      volume_by_category: "Complaints per day, by category",
+      backlog: "Backlog",
+      response_times: "Time to first response and to resolution",
+      trends_by_category: "Rising categories: this week against last",
+      trends_by_source: "Sources: this week against last",
+      filtered: "Filtered messages (not complaints), by reason",
+    };
+    Object.keys(c).forEach(function (name) {
+      var card = root.querySelector('[data-chart-card="' + name + '"]');
+      card.querySelector("[data-chart-title]").textContent = titles[name] || c[name].title;
+      card.querySelector("[data-csv]").href = csvUrl.replace("__chart__", name) + "?" + query();
+      var empty = c[name].rows.length === 0 || (c[name].columns.length < 2);
+      card.querySelector("[data-empty]").hidden = !empty;
+      if (c[name].meta && c[name].meta.this_week) {
+        var w = c[name].meta;
+        card.querySelector("[data-chart-title]").title =
+          "This week: " + w.this_week.join(" to ") + "; last week: " + w.last_week.join(" to ");
+      }
+    });
+    stackedDays("volume_by_source", c.volume_by_source, data.labels, "source");
+    stackedDays("volume_by_category", c.volume_by_category, data.labels, "category");
+    backlog(c.backlog);
+    responseTimes(c.response_times);
+    trends("trends_by_category", c.trends_by_category, data.labels, "category");
+    trends("trends_by_source", c.trends_by_source, data.labels, "source");
+    stackedDays("filtered", c.filtered, data.labels, null, REASON_COLOURS);
+
+    Object.keys(data.kpis).forEach(function (key) {
+      var el = root.querySelector('[data-kpi="' + key + '"]');
+      if (el) { el.textContent = Number(data.kpis[key]).toLocaleString(); }
+    });
+    var f = data.freshness;
+    var when = f.last_finished_at ? new Date(f.last_finished_at).toLocaleString() : "never";
+    root.querySelector("[data-freshness]").textContent =
+      "Days cut in " + data.time_zone + " · figures as of " + when +
+      (f.days_queued ? " · " + f.days_queued + " day(s) waiting to be recomputed" : "") +
+      (f.last_run_failed ? " · the last update failed" : "");
+  }
+
+  function load() {
+    var q = query();
+    root.setAttribute("data-state", "loading");
+    history.replaceState(null, "", "?" + q);
+    var error = root.querySelector("[data-error]");
+    return fetch(dataUrl + "?" + q, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) { throw new Error(body.error || ("HTTP " + response.status)); }
+          return body;
+        });
+      })
+      .then(function (data) {
+        error.hidden = true;
+        render(data);
+        root.setAttribute("data-state", "ready");
+      })
+      .catch(function (exc) {
+        error.textContent = "Could not load the figures: " + exc.message;
+        error.hidden = false;
+        root.setAttribute("data-state", "error");
+      });
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); load(); });
+  load();
+})();
