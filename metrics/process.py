@@ -30,16 +30,16 @@ CPU_SECONDS = Gauge(
     multiprocess_mode="liveall",
 )
 
-_last_sample: dict[int, float] = {}  # pid -> monotonic time; a forked child starts afresh
+_last_sample: dict[tuple[int, str], float] = {}  # (pid, role) -> monotonic time; a forked child starts afresh
 
 
 def process_sample(*, role: str, force: bool = False) -> bool:
     """Record this process's RSS and CPU; returns whether a sample was taken."""
     pid = os.getpid()
     now = time.monotonic()
-    if not force and now - _last_sample.get(pid, -SAMPLE_EVERY) < SAMPLE_EVERY:
+    if not force and now - _last_sample.get((pid, role), -SAMPLE_EVERY) < SAMPLE_EVERY:
         return False
-    _last_sample[pid] = now
+    _last_sample[(pid, role)] = now
     proc = psutil.Process(pid)
     with proc.oneshot():
         rss = proc.memory_info().rss
