@@ -6,13 +6,14 @@ a replay) leaves the same rows behind (ARCHITECTURE rules 3 and 7).
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 import metrics
@@ -22,7 +23,7 @@ from ingestion.adapters.base import RawInput
 from ingestion.models import Message, RawEvent
 from lake import LakeObjectMissing, get_lake
 from monitoring.alerts import alert_quarantined
-from warehouse.services import NewComplaint, complaint_create
+from warehouse.services import NewComplaint, complaint_create, complaints_create_bulk
 
 logger = logging.getLogger(__name__)
 
@@ -365,8 +366,8 @@ def _message_refresh(*, row: dict[str, Any], item: InboundMessage) -> bool:
 def messages_classify_and_route_bulk(*, messages: Sequence[Message]) -> tuple[int, int]:
     """messages_classify_and_route for big batches: one classifier call, bulk verdict updates.
 
-    Complaints still go one by one through warehouse.services.complaint_create (reference
-    allocation and the audit event are the warehouse's business); the rest is set-based.
+    Complaints are created by the warehouse's own bulk service (references, audit entries and
+    metrics stay the warehouse's business); verdicts are written in one statement per page.
     """
     if not messages:
         return 0, 0
@@ -391,16 +392,55 @@ def messages_classify_and_route_bulk(*, messages: Sequence[Message]) -> tuple[in
             filtered.append(message)
     # One transaction per batch: one commit (one fsync) instead of several per message.
     with transaction.atomic():
-        if filtered:
-            Message.objects.filter(status=Message.Status.NEW).bulk_update(
-                filtered, [*_VERDICT_FIELDS, "status"], batch_size=500
-            )
-        for message, prediction in complaints:
-            complaint, _ = complaint_create(new=new_complaint_from(message, prediction))
+        _verdicts_save(filtered, only_from_status=Message.Status.NEW)
+        ids = complaints_create_bulk(news=[new_complaint_from(m, p) for m, p in complaints])
+        for message, _ in complaints:
             message.status = Message.Status.COMPLAINT
-            message.complaint_id = complaint.id
-        if complaints:
-            Message.objects.exclude(status=Message.Status.COMPLAINT).bulk_update(
-                [m for m, _ in complaints], [*_VERDICT_FIELDS, "status", "complaint_id"], batch_size=500
-            )
+            message.complaint_id = ids[(message.source, message.external_id)]
+        _verdicts_save([m for m, _ in complaints], not_status=Message.Status.COMPLAINT)
     return len(complaints), len(filtered)
+
+
+def _verdicts_save(messages: Sequence[Message], *, only_from_status: str = "", not_status: str = "") -> None:
+    """Write status, verdict and complaint id of many messages, conditionally, in one statement.
+
+    Django's bulk_update builds a CASE expression per field and row, which costs more Python time
+    than the classifier (measured: ~12 ms a row); on PostgreSQL an UPDATE .. FROM (VALUES ..) does
+    the same in one round trip. Elsewhere (SQLite, the embedded default) one UPDATE per row.
+    """
+    if not messages:
+        return
+    if connection.vendor != "postgresql":
+        for m in messages:
+            rows = Message.objects.filter(id=m.id)
+            rows = rows.filter(status=only_from_status) if only_from_status else rows.exclude(status=not_status)
+            rows.update(status=m.status, complaint_id=m.complaint_id, **{f: getattr(m, f) for f in _VERDICT_FIELDS})
+        return
+    column = {f.name: f.column for f in Message._meta.concrete_fields}
+    names = ["status", "complaint_id", *_VERDICT_FIELDS]
+    casts = {
+        "complaint_id": "uuid", "is_complaint": "boolean", "complaint_confidence": "double precision",
+        "category_confidence": "double precision", "urgent": "boolean", "urgency_reasons": "jsonb",
+        "classified_at": "timestamptz",
+    }  # fmt: skip
+    row_sql = "(%s::uuid, " + ", ".join(f"%s::{casts[n]}" if n in casts else "%s" for n in names) + ")"
+    status = column["status"]
+    condition, status_value = (
+        (f"m.{status} = %s", only_from_status) if only_from_status else (f"m.{status} <> %s", not_status)
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(messages), 500):
+            page = messages[start : start + 500]
+            params: list[Any] = []
+            for m in page:
+                params.append(str(m.id))
+                params.extend(json.dumps(getattr(m, n)) if n == "urgency_reasons" else getattr(m, n) for n in names)
+            cursor.execute(
+                # Table and column names come from the model; every value is a bound parameter.
+                f"UPDATE {Message._meta.db_table} AS m SET "  # noqa: S608
+                + ", ".join(f"{column[n]} = v.{column[n]}" for n in names)
+                + f" FROM (VALUES {', '.join([row_sql] * len(page))})"
+                + f" AS v(id, {', '.join(column[n] for n in names)})"
+                + f" WHERE m.{column['id']} = v.id AND {condition}",
+                [*params, status_value],
+            )

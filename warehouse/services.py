@@ -105,6 +105,98 @@ def complaint_create(*, new: NewComplaint) -> tuple[Complaint, bool]:
     return complaint, True
 
 
+def complaints_create_bulk(*, news: list[NewComplaint]) -> dict[tuple[str, str], uuid.UUID]:
+    """complaint_create for a batch (call-log files): the same rows, audit entries and metrics, in a
+    few statements instead of several per complaint. Idempotent like complaint_create: a complaint
+    that exists (or that a concurrent run creates first) is returned, not duplicated.
+
+    Returns {(source, external_id): complaint id} for every item.
+    """
+    wanted = {(n.source, n.external_id): n for n in news}
+    found = _complaint_ids(list(wanted))
+    todo = [n for key, n in wanted.items() if key not in found]
+    if not todo:
+        return found
+    drawn = iter(references_allocate_bulk(ats=[n.received_at for n in todo if not n.reference]))
+    rows = [
+        Complaint(
+            id=uuid.uuid4(),
+            reference=n.reference or next(drawn),
+            source=n.source,
+            channel=n.channel,
+            provider=n.provider,
+            external_id=n.external_id,
+            message_id=n.message_id,
+            raw_event_id=n.raw_event_id,
+            customer_handle=n.customer_handle,
+            customer_name=n.customer_name,
+            contact_email=n.contact_email,
+            contact_phone=n.contact_phone,
+            text=n.text,
+            attachments=n.attachments,
+            customer_category=n.customer_category,
+            category=n.category,
+            category_confidence=n.category_confidence,
+            complaint_confidence=n.complaint_confidence,
+            urgent=n.urgent,
+            urgency_reasons=n.urgency_reasons,
+            model_version=n.model_version,
+            occurred_at=n.occurred_at,
+            received_at=n.received_at,
+        )
+        for n in todo
+    ]
+    with transaction.atomic():
+        Complaint.objects.bulk_create(rows, ignore_conflicts=True)
+        found.update(_complaint_ids([(c.source, c.external_id) for c in rows]))
+        created = [c for c in rows if found.get((c.source, c.external_id)) == c.id]
+        ComplaintEvent.objects.bulk_create(
+            ComplaintEvent(
+                complaint_id=c.id,
+                action=ComplaintEvent.Action.CREATED,
+                to_status=c.status,
+                data={"source": c.source, "channel": c.channel, "model_version": c.model_version},
+            )
+            for c in created
+        )
+    now = timezone.now()
+    for c in created:
+        metrics.observe_receipt_to_warehouse(source=c.source, seconds=(now - c.received_at).total_seconds())
+    return found
+
+
+def _complaint_ids(keys: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UUID]:
+    out: dict[tuple[str, str], uuid.UUID] = {}
+    for source in {k[0] for k in keys}:
+        rows = Complaint.objects.filter(source=source, external_id__in=[k[1] for k in keys if k[0] == source])
+        out.update({(source, ext): cid for ext, cid in rows.values_list("external_id", "id")})
+    return out
+
+
+def references_allocate_bulk(*, ats: list[datetime]) -> list[str]:
+    """reference_allocate for many at once: draw, drop the codes already taken, insert the rest
+    together; a clash with a concurrent allocation redraws the round."""
+    codes: list[str | None] = [None] * len(ats)
+    for _ in range(20):
+        missing = [i for i, code in enumerate(codes) if code is None]
+        if not missing:
+            return [c for c in codes if c is not None]
+        draws = {i: reference_candidate(ats[i]) for i in missing}
+        taken = set(ComplaintReference.objects.filter(code__in=draws.values()).values_list("code", flat=True))
+        fresh: dict[str, int] = {}
+        for i, code in draws.items():
+            if code not in taken and code not in fresh:
+                fresh[code] = i
+        try:
+            with transaction.atomic():
+                ComplaintReference.objects.bulk_create([ComplaintReference(code=code) for code in fresh])
+        except IntegrityError:
+            continue  # someone allocated one of these codes in between: draw this round again
+        for code, i in fresh.items():
+            codes[i] = code
+    raise RuntimeError("could not allocate unique complaint references in 20 rounds")
+
+
 # --- agents' actions ------------------------------------------------------------------------
 # Every action below is a conditional, audited change: the row is read, the rule checked, and the
 # UPDATE repeats the state that was checked in its WHERE clause. When another agent changed the

@@ -379,10 +379,8 @@ def _dry_run(key: str, local: Path, fmt: str, problem: str) -> FileSummary:
 def _classifier_not_ready(exc: Exception) -> bool:
     # Imported here: by now the classifier module is loaded (it raised), and importing it at the
     # top would load spaCy into every process that imports the tasks module.
-    try:
-        from classification.model import ClassifierNotReady  # type: ignore[attr-defined]
-    except ImportError:
-        return False
+    from classification.model import ClassifierNotReady
+
     return isinstance(exc, ClassifierNotReady)
 
 

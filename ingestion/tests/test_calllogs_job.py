@@ -75,6 +75,9 @@ def test_a_canonical_file_becomes_one_message_per_call_with_the_customer_side_cl
     assert stored["CALL-1002"].not_complaint_reason == "question"
     complaint = Complaint.objects.get(external_id="CALL-1001")
     assert (complaint.source, complaint.channel, complaint.status) == ("call_center", "call", "pending")
+    assert complaint.reference.startswith("CMP-")
+    assert (complaint.message_id, complaint.id) == (first.id, first.complaint_id)
+    assert [e.action for e in complaint.events.all()] == ["created"]  # the audit trail starts as for any source
     assert (file.complaints, file.non_complaints) == (2, 2)
 
     # The ledger: one row, the file as received under raw/call_center/<partition>/.
@@ -282,3 +285,25 @@ def test_with_the_real_classifier_interface_every_call_gets_a_verdict(file_lake:
     for message in Message.objects.all():
         assert message.classified_at is not None and message.model_version in versions
         assert message.status in (Message.Status.COMPLAINT, Message.Status.FILTERED)
+
+
+def test_without_a_trained_model_the_files_wait_for_the_retry_instead_of_failing(
+    file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from classification.model import ClassifierNotReady
+    from ingestion.calllogs.job import ClassifierUnavailable
+
+    def not_ready(texts: object) -> None:
+        raise ClassifierNotReady("no classifier model in var/models")
+
+    drop(file_lake, "calls.jsonl", fixture_bytes("calls.jsonl"))
+    monkeypatch.setattr("ingestion.pipeline.classify_texts", not_ready)
+    with pytest.raises(ClassifierUnavailable):  # a transient error: the Celery task retries
+        call_logs_ingest()
+    event = RawEvent.objects.get()
+    assert event.status == RawEvent.Status.RECEIVED and "no classifier model" in event.error
+
+    fake = KeywordClassifier()
+    monkeypatch.setattr("ingestion.pipeline.classify_texts", fake)
+    resumed, _ = call_logs_ingest().files
+    assert resumed.outcome == "ingested" and Complaint.objects.count() == 2

@@ -59,6 +59,9 @@ class KeywordClassifier:
         self.batches.append(list(texts))
         return [self._predict(text) for text in texts]
 
+    def _predict_all(self, texts: Sequence[str]) -> list[Prediction]:
+        return [self._predict(text) for text in texts]
+
     @staticmethod
     def _predict(text: str) -> Prediction:
         lowered = text.lower()

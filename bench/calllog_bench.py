@@ -1,0 +1,238 @@
+"""Benchmark: a generated call-log file through the whole batch job vs the classifier alone.
+
+    python bench/calllog_bench.py [--calls 100000] [--database bench_calllogs] [--keep]
+
+1. generates a canonical JSON Lines file (bench/calllog_generate.py: ~100-word transcripts);
+2. creates a fresh PostgreSQL database (DATABASE_URL's server, default postgres@127.0.0.1) and a
+   file-system lake in a temporary folder, and drops the file in the inbox;
+3. in a fresh worker-like process: loads the classifier (as a worker has it loaded already), then
+   times `call_logs_ingest()` end to end: staging + sha256, the raw copy, parsing, bulk inserts,
+   classification through nlp.pipe, routing to the warehouse; peak RSS of that process;
+4. in another process: the classifier's raw throughput on the same customer texts, read by the
+   same parser: the complaint pipeline's `nlp.pipe` alone, and `classify_texts` (both pipes,
+   urgency rules) in the job's batch size;
+5. prints one JSON document with the figures and the machine (docs/benchmarks.md quotes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _django() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "complaintsite.settings.base")
+    django.setup()
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def child_ingest() -> dict[str, Any]:
+    _django()
+    import ingestion.pipeline as pipeline
+    from classification.services import classify_texts
+    from ingestion.calllogs.job import call_logs_ingest
+
+    real = pipeline.classify_texts
+    if os.environ.get("BENCH_FAKE_CLASSIFIER"):
+        # Diagnosis only: the job's own cost (parse, database, routing) with a free classifier.
+        from ingestion.tests.calllogs.helpers import KeywordClassifier
+
+        real = KeywordClassifier()._predict_all  # type: ignore[attr-defined]
+    else:
+        classify_texts(["warm-up: load the model, as a running worker has it loaded"])
+    rss_before = _peak_rss_mb()
+    spent = {"classify": 0.0, "batches": 0}
+
+    def timed(texts):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return real(texts)
+        finally:
+            spent["classify"] += time.perf_counter() - start
+            spent["batches"] += 1
+
+    pipeline.classify_texts = timed  # type: ignore[assignment]
+    start = time.perf_counter()
+    summary = call_logs_ingest()
+    elapsed = time.perf_counter() - start
+    totals = summary.as_dict()
+    return {
+        "elapsed_s": round(elapsed, 2),
+        "calls_per_s": round(totals["calls"] / elapsed, 1),
+        "classify_s": round(spent["classify"], 2),
+        "classify_batches": spent["batches"],
+        "summary": totals,
+        "rss_after_model_load_mb": round(rss_before, 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+    }
+
+
+def child_raw(path: str, batch: int) -> dict[str, Any]:
+    _django()
+    from django.conf import settings
+
+    from classification.services import classify_texts
+    from ingestion.calllogs import canonical
+    from ingestion.calllogs.records import CallRecord
+    from ingestion.textclean import clean_text
+    from ingestion.timeparse import get_zone
+
+    zone = get_zone(settings.CALL_LOG_SOURCE_TZ)
+    with open(path, "rb") as stream:
+        texts = [
+            clean_text(item.customer_text())
+            for item in canonical.parse_jsonl(stream, zone=zone)
+            if isinstance(item, CallRecord)
+        ]
+    classify_texts(texts[:10])  # load the model
+    out: dict[str, Any] = {
+        "texts": len(texts),
+        "mean_customer_words": round(sum(len(t.split()) for t in texts) / len(texts), 1),
+    }
+    try:
+        from classification.model import get_classifier
+
+        nlp = get_classifier().complaint.nlp  # type: ignore[attr-defined]
+        start = time.perf_counter()
+        for _doc in nlp.pipe(texts, batch_size=256):
+            pass
+        elapsed = time.perf_counter() - start
+        out["nlp_pipe_s"] = round(elapsed, 2)
+        out["nlp_pipe_per_s"] = round(len(texts) / elapsed, 1)
+    except (ImportError, AttributeError) as exc:  # the interim pass-through has no nlp
+        out["nlp_pipe_error"] = str(exc)
+    start = time.perf_counter()
+    complaints = 0
+    for i in range(0, len(texts), batch):
+        complaints += sum(p.is_complaint for p in classify_texts(texts[i : i + batch]))
+    elapsed = time.perf_counter() - start
+    out["classify_texts_s"] = round(elapsed, 2)
+    out["classify_texts_per_s"] = round(len(texts) / elapsed, 1)
+    out["predicted_complaints"] = complaints
+    out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    pg = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "show server_version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_gb, 1),
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "os": platform.platform(),
+    }
+
+
+def run_child(mode: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", mode, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} child failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--database", default="bench_calllogs")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and the database")
+    parser.add_argument("--child", choices=["ingest", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=1000, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "ingest":
+        print(json.dumps(child_ingest()))
+        return
+    if args.child == "raw":
+        print(json.dumps(child_raw(args.file, args.batch)))
+        return
+
+    from bench.calllog_generate import generate
+
+    work = Path(tempfile.mkdtemp(prefix="calllog-bench-"))
+    server = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "complaintsite.settings.base",
+        "DATABASE_URL": f"{server}/{args.database}",
+        "LAKE_URL": (work / "lake").as_uri(),
+        "VAR_DIR": os.environ.get("VAR_DIR", str(ROOT / "var")),
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "bench",
+        "DEBUG": "false",
+    }
+    report: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv])}
+    try:
+        inbox = work / "lake" / "inbox" / "call_center"
+        inbox.mkdir(parents=True)
+        started = time.perf_counter()
+        report["file"] = generate(inbox / "bench.jsonl", calls=args.calls)
+        report["file"]["generate_s"] = round(time.perf_counter() - started, 1)
+        raw_copy = work / "texts.jsonl"
+        shutil.copyfile(inbox / "bench.jsonl", raw_copy)  # the raw child reads the same bytes
+
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", args.database], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", args.database], check=True)
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)
+
+        report["job"] = run_child("ingest", env)
+        if os.environ.get("BENCH_FAKE_CLASSIFIER"):
+            print(json.dumps(report, indent=2))
+            return
+        report["classifier"] = run_child("raw", env, "--file", str(raw_copy), "--batch", str(args.batch))
+        job, clf = report["job"], report["classifier"]
+        if "nlp_pipe_per_s" in clf:
+            report["job_vs_nlp_pipe"] = round(job["calls_per_s"] / clf["nlp_pipe_per_s"], 3)
+        report["job_vs_classify_texts"] = round(job["calls_per_s"] / clf["classify_texts_per_s"], 3)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", args.database], check=False)
+        else:
+            report["workdir"] = str(work)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
