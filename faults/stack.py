@@ -369,6 +369,16 @@ class Stack:
             ],
         )
 
+    def restart_dead(self) -> list[str]:
+        """What a process supervisor does: start again whatever exited. Returns what it restarted."""
+        restarted = []
+        for name, start in (("web", self.web_start), ("worker", self.worker_start), ("beat", self.beat_start)):
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                start()
+                restarted.append(name)
+        return restarted
+
     # -- the lake --------------------------------------------------------------------------------
     def lake_read_only(self) -> str:
         """Make the lake refuse writes (reads still work). Returns how."""
@@ -391,14 +401,18 @@ class Stack:
             path.chmod(0o755)
 
     # -- all of it ---------------------------------------------------------------------------------
-    def start(self, *, classifier: bool = True) -> None:
+    def start(self, *, model_dir: Path | None = None) -> None:
+        """Everything up, in dependency order. With `model_dir`, the classifier found there is used;
+        without, `ensure_classifier` trains the default model if none is promoted yet."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.lake_dir.mkdir(parents=True, exist_ok=True)
+        if model_dir is not None:
+            self.config.extra_env["CLASSIFIER_MODEL_DIR"] = str(model_dir)
         self.postgres_init()
         self.redis_start()
         self.manage("migrate", "--noinput")
-        if classifier and (ROOT / "classification" / "management" / "commands" / "ensure_classifier.py").exists():
-            self.manage("ensure_classifier", timeout=900)
+        if model_dir is None:
+            self.manage("ensure_classifier", timeout=1800)
         self.web_start()
         self.worker_start()
         if self.config.beat:
@@ -420,13 +434,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def running_stack(root: Path, config: StackConfig | None = None, *, classifier: bool = True) -> Iterator[Stack]:
+def running(stack: Stack, *, model_dir: Path | None = None) -> Iterator[Stack]:
     """A started stack, always stopped afterwards (also on Ctrl-C and SIGTERM)."""
-    stack = Stack(root, config)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        stack.start(classifier=classifier)
+        stack.start(model_dir=model_dir)
         yield stack
     finally:
         stack.stop()

@@ -71,6 +71,7 @@ class TrafficConfig:
 class Record:
     delivery: Delivery
     outcome: Outcome
+    scheduled_at: float = 0.0  # time.time() when the schedule said to send it: latency counts from here
 
 
 @dataclass
@@ -113,7 +114,7 @@ class TrafficResult:
         return table
 
     def accepted_expectations(self) -> list[tuple[Expected, tuple[str, ...], float]]:
-        """Every message the system said yes to: (expected, keys, when it was sent)."""
+        """Every message the system said yes to: (expected, keys, when it was scheduled to be sent)."""
         groups: dict[tuple[str, tuple[str, ...]], list[Record]] = defaultdict(list)
         forms: list[tuple[Expected, tuple[str, ...], float]] = []
         for rec in self.records:
@@ -122,7 +123,7 @@ class TrafficResult:
             for exp in rec.delivery.expected:
                 if exp.source == "web_form":
                     if rec.outcome.accepted and rec.outcome.reference:
-                        forms.append((exp, (rec.outcome.reference,), rec.outcome.sent_at))
+                        forms.append((exp, (rec.outcome.reference,), rec.scheduled_at))
                     continue
                 groups[(exp.source, exp.keys)].append(rec)
         out = list(forms)
@@ -130,7 +131,7 @@ class TrafficResult:
             # A message in several parts counts only when every part was accepted.
             if all(r.outcome.accepted for r in recs):
                 exp = next(e for e in recs[0].delivery.expected if e.keys == keys)
-                out.append((exp, keys, max(r.outcome.sent_at for r in recs)))
+                out.append((exp, keys, max(r.scheduled_at for r in recs)))
         for drop in self.calls:
             out.extend((exp, exp.keys, self.started) for exp in drop.log.expected)
         return out
@@ -212,10 +213,10 @@ class TrafficRun:
         return deliveries
 
     # -- sending ----------------------------------------------------------------------------
-    def _send(self, delivery: Delivery) -> None:
+    def _send(self, delivery: Delivery, scheduled_at: float) -> None:
         outcome = self.sender.send(delivery)
         with self._lock:
-            self.result.records.append(Record(delivery, outcome))
+            self.result.records.append(Record(delivery, outcome, scheduled_at))
 
     def drop_call_log(self, calls: int) -> None:
         from lake import LakeUnavailable
@@ -248,8 +249,9 @@ class TrafficRun:
                         break  # the machine could not keep up; never run past the window
                     if due > now:
                         time.sleep(due - now)
+                    scheduled_at = time.time()
                     for d in self.next_deliveries():
-                        futures.append(pool.submit(self._send, d))
+                        futures.append(pool.submit(self._send, d, scheduled_at))
                     if on_progress and i % max(1, int(cfg.rate * 5)) == 0:
                         on_progress(i, slots)
                 _, pending = wait(futures, timeout=cfg.retry_window + 2 * cfg.timeout + 10)

@@ -7,6 +7,7 @@ kept, tagged, in ingestion. Accepted but not stored after the wait is *lost*.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ def verify(result: TrafficResult) -> Verification:
 
     items, rows = _lookup(result)
     v = Verification(accepted=len(items), forms_unverifiable=result.forms_without_reference())
-    complaint_ids = set()
+    complaint_sent: dict[object, float] = {}
     for exp, keys, sent_at in items:
         found = [r for k in keys for r in rows.get((exp.source, k), [])]
         if len(found) > 1:
@@ -79,22 +80,25 @@ def verify(result: TrafficResult) -> Verification:
         v.by_source[exp.source] += 1
         if row["status"] == "complaint":
             v.complaints += 1
-            complaint_ids.add(row["complaint_id"])
+            # Call-log rows have no send time of their own (the file's drop is the run's start).
+            complaint_sent[row["complaint_id"]] = sent_at if exp.source != "call_center" else float("nan")
         else:
             v.filtered += 1
         if row["classified_at"] is not None and exp.source != "call_center":
-            latency = row["classified_at"].timestamp() - sent_at
-            v.latencies.append(latency)
-            if row["status"] == "complaint":
-                v.complaint_latencies.append(latency)
-    # A complaint counted as stored must really be in the warehouse.
-    existing = set()
-    ids = [i for i in complaint_ids if i]
+            v.latencies.append(row["classified_at"].timestamp() - sent_at)
+    # A complaint counted as stored must really be in the warehouse; its row's creation time is
+    # the end of the webhook -> warehouse path.
+    created: dict[object, float] = {}
+    ids = [i for i in complaint_sent if i]
     for i in range(0, len(ids), 1000):
-        existing.update(Complaint.objects.filter(id__in=ids[i : i + 1000]).values_list("id", flat=True))
-    missing = len(complaint_ids) - len(existing)
+        for cid, at in Complaint.objects.filter(id__in=ids[i : i + 1000]).values_list("id", "created_at"):
+            created[cid] = at.timestamp()
+    missing = len(complaint_sent) - len(created)
     v.lost += missing
     v.stored -= missing
+    v.complaint_latencies = [
+        created[cid] - sent for cid, sent in complaint_sent.items() if cid in created and not math.isnan(sent)
+    ]
     dups = result.duplicates_accepted()
     v.duplicates_sent = sum(1 for r in result.records if r.delivery.kind == "duplicate")
     stored_keys = {(e.source, k) for e, keys, _ in items for k in keys if len(rows.get((e.source, k), [])) == 1}

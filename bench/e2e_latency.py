@@ -1,0 +1,287 @@
+#!/usr/bin/env python
+"""End-to-end latency, webhook -> warehouse, at a sustained rate (default 100 messages/s for 5 minutes).
+
+    .venv/bin/python bench/e2e_latency.py [--rate 100] [--duration 300] [--write-docs]
+
+What it runs, all on loopback and bounded in time:
+
+1. a private deployment (faults/stack.py): a throw-away PostgreSQL cluster and Redis server,
+   a file lake with fsync on, gunicorn, one Celery worker (prefork) and beat, the production
+   classifier (`ensure_classifier`, trained once into var/models as `make run` does);
+2. a warm-up (not measured), then the simulator's open-loop schedule of signed Twilio, Vonage,
+   Meta and X webhooks at the rate, each message's latency counted from its *scheduled* send
+   time (no coordinated omission) to
+   - its verdict: the classifier's tag on the message (complaint or not), and
+   - for complaints, the warehouse row's creation;
+3. while it runs, the RSS of the web and worker processes and the backlog of unprocessed
+   events, sampled every 2 s;
+4. afterwards, the durability check: every accepted message stored exactly once.
+
+Prints one JSON document last; --write-docs replaces its section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DOCS = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- e2e-bench:start -->", "<!-- e2e-bench:end -->"
+WEBHOOKS = ("twilio", "vonage", "meta", "x")
+
+from faults.stack import Stack, StackConfig, running  # noqa: E402
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpu": f"{_cpus()} × {cpu}",
+        "memory": f"{kb / 1024 / 1024:.0f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "postgresql": subprocess.run(["postgres", "--version"], capture_output=True, text=True).stdout.strip()
+        if shutil.which("postgres")
+        else "",
+        "redis": subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2],
+    }
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+class Sampler(threading.Thread):
+    """RSS of the web and worker process trees, and the backlog, every `interval` seconds."""
+
+    def __init__(self, stack: Stack, interval: float = 2.0) -> None:
+        super().__init__(daemon=True, name="sampler")
+        self.stack, self.interval = stack, interval
+        self.stop = threading.Event()
+        self.samples: list[dict[str, float]] = []
+
+    def _tree_mb(self, name: str) -> tuple[float, float]:
+        """(largest single process, whole tree) in MB."""
+        import psutil
+
+        proc = self.stack.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return 0.0, 0.0
+        try:
+            root = psutil.Process(proc.pid)
+            tree = [root, *root.children(recursive=True)]
+            rss = [p.memory_info().rss / 2**20 for p in tree if p.is_running()]
+        except psutil.Error:
+            return 0.0, 0.0
+        return max(rss, default=0.0), sum(rss)
+
+    def run(self) -> None:
+        from django.db import close_old_connections
+
+        from ingestion.models import RawEvent
+
+        while not self.stop.wait(self.interval):
+            web_max, web_total = self._tree_mb("web")
+            worker_max, worker_total = self._tree_mb("worker")
+            try:
+                backlog = RawEvent.objects.filter(
+                    status__in=(RawEvent.Status.RECEIVED, RawEvent.Status.PROCESSING)
+                ).count()
+            except Exception:
+                close_old_connections()
+                backlog = -1
+            self.samples.append(
+                {
+                    "t": time.time(),
+                    "web_max": web_max,
+                    "web_total": web_total,
+                    "worker_max": worker_max,
+                    "worker_total": worker_total,
+                    "backlog": backlog,
+                }
+            )
+
+    def peak(self, key: str) -> float:
+        return max((s[key] for s in self.samples), default=0.0)
+
+
+def traffic(stack: Stack, *, rate: float, duration: float, seed: int) -> Any:
+    from simulator.secrets import ProviderSecrets
+    from simulator.traffic import TrafficConfig, TrafficRun
+
+    config = TrafficConfig(
+        base_url=stack.base_url,
+        rate=rate,
+        duration=duration,
+        providers=WEBHOOKS,
+        duplicate_share=0.0,
+        malformed_share=0.0,
+        forged_share=0.0,
+        workers=64,
+        seed=seed,
+        retry_window=30,
+    )
+    return TrafficRun(config, ProviderSecrets.from_settings()).run()
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
+    stack = Stack(root, StackConfig(web_workers=args.web_workers, worker_concurrency=args.concurrency))
+    stack.apply_env()
+    import django
+
+    django.setup()
+    from simulator.verify import percentile, wait_until_settled
+
+    try:
+        with running(stack, model_dir=Path(args.model_dir) if args.model_dir else None):
+            print(f"stack up: {stack.base_url}; warm-up {args.warmup:g} s", flush=True)
+            wait_until_settled(traffic(stack, rate=args.rate, duration=args.warmup, seed=1), timeout=120)
+            sampler = Sampler(stack)
+            sampler.start()
+            print(f"measuring: {args.rate:g} messages/s for {args.duration:g} s", flush=True)
+            started = time.time()
+            result = traffic(stack, rate=args.rate, duration=args.duration, seed=args.seed)
+            sent_for = time.time() - started
+            v = wait_until_settled(result, timeout=180)
+            sampler.stop.set()
+            sampler.join(timeout=10)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    answers = [r.outcome.answered_at - r.outcome.sent_at for r in result.records if r.outcome.accepted]
+
+    def dist(values: list[float]) -> dict[str, float]:
+        return {f"p{q}_ms": round(percentile(values, q) * 1000, 1) for q in (50, 95, 99)} | {
+            "max_ms": round(max(values, default=0.0) * 1000, 1),
+            "n": len(values),
+        }
+
+    messages = len(result.accepted_expectations())
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python bench/e2e_latency.py " + " ".join(sys.argv[1:]),
+        "machine": machine(),
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "deliveries": len(result.records),
+        "messages": messages,
+        "achieved_messages_per_s": round(messages / sent_for, 1) if sent_for else 0.0,
+        "http_accept": dist(answers),
+        "verdict": dist(v.latencies),
+        "warehouse": dist(v.complaint_latencies),
+        "backlog_peak": int(sampler.peak("backlog")),
+        "rss_mb": {
+            "web_process_max": round(sampler.peak("web_max")),
+            "web_total_max": round(sampler.peak("web_total")),
+            "worker_process_max": round(sampler.peak("worker_max")),
+            "worker_total_max": round(sampler.peak("worker_total")),
+        },
+        "server": {"gunicorn_workers": args.web_workers, "celery_concurrency": args.concurrency},
+        "model": f"the classifier in {args.model_dir}" if args.model_dir else "the production classifier",
+        "durability": {
+            "accepted": v.accepted,
+            "stored": v.stored,
+            "complaints": v.complaints,
+            "filtered": v.filtered,
+            "lost": v.lost,
+            "stored_twice": v.stored_twice,
+        },
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    w, verdict, http, rss = r["warehouse"], r["verdict"], r["http_accept"], r["rss_mb"]
+    met = "met" if w["p95_ms"] < 1000 else "**not met**"
+    return "\n".join(
+        [
+            START,
+            "## End to end: webhook -> warehouse at a sustained rate (issue 9)",
+            "",
+            f"Measured {r['date']} with `{r['command']}` on {m['cpu']}, {m['memory']}, Linux {m['kernel']}, "
+            f"Python {m['python']}, {m['postgresql']}, Redis {m['redis']} (shared with other work while measuring).",
+            "",
+            f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "
+            f"one Celery worker with {r['server']['celery_concurrency']} prefork processes, beat, PostgreSQL and Redis "
+            "on the same two cores, the lake on the local file system with fsync on, "
+            f"{r['model']}. "
+            f"Load: the simulator's signed Twilio, Vonage, Meta and X webhooks, open loop at {r['rate']:g} messages/s "
+            f"for {r['duration_s']:g} s ({r['deliveries']:,} requests, {r['messages']:,} messages; achieved "
+            f"{r['achieved_messages_per_s']:g} messages/s). Latency counts from each message's scheduled send time.",
+            "",
+            "| from the scheduled send to | p50 ms | p95 ms | p99 ms | max ms | messages |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            f"| the webhook's 2xx answer | {http['p50_ms']:,.1f} | {http['p95_ms']:,.1f} | {http['p99_ms']:,.1f} | "
+            f"{http['max_ms']:,.1f} | {http['n']:,} |",
+            f"| the classifier's verdict (every message) | {verdict['p50_ms']:,.1f} | {verdict['p95_ms']:,.1f} | "
+            f"{verdict['p99_ms']:,.1f} | {verdict['max_ms']:,.1f} | {verdict['n']:,} |",
+            f"| **the warehouse row (complaints)** | {w['p50_ms']:,.1f} | **{w['p95_ms']:,.1f}** | {w['p99_ms']:,.1f} | "
+            f"{w['max_ms']:,.1f} | {w['n']:,} |",
+            "",
+            f"Aim: p95 under 1 s at 100 messages/s: {met}. Peak backlog (events received but not yet processed): "
+            f"{r['backlog_peak']:,}.",
+            "",
+            f"Memory (peak RSS over the run): web {rss['web_process_max']} MB per gunicorn process, "
+            f"{rss['web_total_max']} MB for the whole web tree; worker {rss['worker_process_max']} MB per Celery "
+            f"process (the classifier loaded), {rss['worker_total_max']} MB for the whole worker tree.",
+            "",
+            f"Durability after the run: {r['durability']['accepted']:,} accepted, {r['durability']['stored']:,} stored "
+            f"({r['durability']['complaints']:,} complaints, {r['durability']['filtered']:,} tagged non-complaints), "
+            f"lost {r['durability']['lost']}, stored twice {r['durability']['stored_twice']}.",
+            END,
+        ]
+    )
+
+
+def write_docs(section: str) -> None:
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOCS.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rate", type=float, default=100.0, help="messages per second (max 500)")
+    parser.add_argument("--duration", type=float, default=300.0, help="measured seconds (max 900)")
+    parser.add_argument("--warmup", type=float, default=15.0)
+    parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--model-dir", default="", help="a classifier directory (default: ensure_classifier's)")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    args.rate = min(args.rate, 500.0)
+    args.duration = min(args.duration, 900.0)
+    result = measure(args)
+    section = render(result)
+    print(section)
+    if args.write_docs:
+        write_docs(section)
+    print(json.dumps(result))
+    return 0 if result["durability"]["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""`make faults`: a private stack under simulated traffic while its parts fail, then the count.
+
+While signed webhooks, form posts and a call-log file flow in (10% re-delivered, 5% malformed),
+the suite stops Redis for 30 s, SIGKILLs the Celery worker in the middle of tasks several
+times, restarts PostgreSQL (immediate mode: a crash and WAL recovery), and makes the lake
+read-only for 10 s. A supervisor loop restarts whatever dies, as systemd or Docker would.
+Then it waits for the pipeline to settle and checks that every accepted message is stored
+exactly once. Exit status 1 when anything accepted was lost or stored twice.
+
+Everything runs on loopback against a PostgreSQL cluster and a Redis server this suite creates
+for itself: the shared servers are never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faults.stack import ROOT, Stack, StackConfig, running
+
+
+@dataclass
+class Plan:
+    rate: float = 15.0
+    duration: float = 150.0
+    redis_outage: float = 30.0
+    lake_outage: float = 10.0
+    kills: int = 4
+    settle: float = 300.0
+    # When each fault starts, as a share of the traffic's duration.
+    at: dict[str, float] = field(default_factory=lambda: {"redis": 0.12, "postgres": 0.47, "lake": 0.58, "calls": 0.3})
+
+
+QUICK = Plan(rate=8.0, duration=45.0, redis_outage=8.0, lake_outage=4.0, kills=2, settle=150.0)
+
+
+class Timeline:
+    """Prints what happens as it happens, with the time since traffic started."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def log(self, text: str) -> None:
+        line = f"[{time.monotonic() - self.start:6.1f}s] {text}"
+        with self._lock:
+            self.lines.append(line)
+        print(line, flush=True)
+
+    def wait_until(self, offset: float, stop: threading.Event) -> bool:
+        """Sleep until `offset` seconds after the start; False if asked to stop first."""
+        return not stop.wait(max(0.0, self.start + offset - time.monotonic()))
+
+
+def _db_safe(query: Callable[[], int], default: int = 0) -> int:
+    """The controller's own queries ride out the database restart like everything else."""
+    from django.db import close_old_connections
+
+    for _ in range(3):
+        try:
+            return query()
+        except Exception:  # OperationalError/InterfaceError while PostgreSQL restarts
+            close_old_connections()
+            time.sleep(0.5)
+    return default
+
+
+def _in_flight() -> int:
+    from ingestion.models import RawEvent
+
+    return _db_safe(lambda: RawEvent.objects.filter(status=RawEvent.Status.PROCESSING).count())
+
+
+def kill_worker_mid_task(stack: Stack, log: Timeline, n: int) -> None:
+    # Wait (briefly) for a task to be running, so the kill lands in the middle of one.
+    deadline = time.monotonic() + 8
+    busy = _in_flight()
+    while busy == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        busy = _in_flight()
+    stack.worker_kill()
+    log.log(f"SIGKILL worker #{n} with {busy} event(s) in processing")
+    stack.worker_start()
+    log.log(f"worker #{n} replaced")
+
+
+def run_faults(stack: Stack, plan: Plan, log: Timeline, stop: threading.Event) -> None:
+    d = plan.duration
+    kill_times = [d * (0.06 + 0.8 * i / max(plan.kills, 1)) for i in range(plan.kills)]
+    events: list[tuple[float, str]] = sorted(
+        [(t, f"kill:{i + 1}") for i, t in enumerate(kill_times)]
+        + [(d * plan.at["redis"], "redis"), (d * plan.at["postgres"], "postgres"), (d * plan.at["lake"], "lake")]
+        + [(d * plan.at["calls"], "calls")]
+    )
+    for offset, what in events:
+        if not log.wait_until(offset, stop):
+            return
+        if what.startswith("kill:"):
+            kill_worker_mid_task(stack, log, int(what.split(":")[1]))
+        elif what == "redis":
+            stack.redis_stop()
+            log.log(f"Redis stopped for {plan.redis_outage:.0f} s")
+            stop.wait(plan.redis_outage)
+            stack.redis_start()
+            log.log("Redis started again")
+        elif what == "postgres":
+            stack.postgres_stop(mode="immediate")
+            log.log("PostgreSQL stopped (immediate: no checkpoint, recovery from WAL)")
+            stack.postgres_start()
+            log.log("PostgreSQL started again")
+        elif what == "lake":
+            how = stack.lake_read_only()
+            log.log(f"lake unwritable for {plan.lake_outage:.0f} s ({how})")
+            stop.wait(plan.lake_outage)
+            stack.lake_writable()
+            log.log("lake writable again")
+        elif what == "calls":
+            log.log("call-log job run by hand (the hourly beat job's command)")
+            try:
+                stack.manage("ingest_call_logs", timeout=300)
+                log.log("call-log job finished")
+            except RuntimeError as exc:
+                log.log(f"call-log job failed: {str(exc).splitlines()[0]}")
+
+
+def supervise(stack: Stack, log: Timeline, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        try:
+            for name in stack.restart_dead():
+                log.log(f"supervisor: {name} had exited; restarted")
+        except Exception as exc:  # a restart can fail while PostgreSQL is down; try again next tick
+            log.log(f"supervisor: restart failed ({type(exc).__name__}); retrying")
+
+
+def quarantined(stack: Stack) -> int:
+    return sum(1 for _ in (stack.lake_dir / "quarantine").rglob("*.reason.json")) if stack.lake_dir.exists() else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="faults", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--quick", action="store_true", help="the short variant (about 3 minutes)")
+    parser.add_argument("--rate", type=float)
+    parser.add_argument("--duration", type=float)
+    parser.add_argument("--keep", action="store_true", help="keep the stack's folder (logs, lake) afterwards")
+    parser.add_argument("--seed", type=int, default=20261125)
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else Plan()
+    if args.rate:
+        plan.rate = args.rate
+    if args.duration:
+        plan.duration = args.duration
+
+    root = Path(tempfile.mkdtemp(prefix="faults-"))
+    stack = Stack(root, StackConfig(web_workers=3, worker_concurrency=2))
+    stack.apply_env()
+    import django
+
+    django.setup()
+    from classification.testing import session_model_dir
+    from simulator.report import latency_line, outcome_table, sent_table
+    from simulator.secrets import ProviderSecrets
+    from simulator.traffic import TrafficConfig, TrafficRun
+    from simulator.verify import wait_until_settled
+
+    started = time.monotonic()
+    print(f"fault suite: stack in {root}", flush=True)
+    # The durability checks do not need the production model: the test sessions' small one will do.
+    model_dir = session_model_dir(ROOT / "var" / "test-models")
+    code = 1
+    try:
+        with running(stack, model_dir=model_dir):
+            print(
+                f"stack up in {time.monotonic() - started:.0f} s: {stack.base_url} "
+                f"(PostgreSQL :{stack.pg_port}, Redis :{stack.redis_port})",
+                flush=True,
+            )
+            config = TrafficConfig(
+                base_url=stack.base_url,
+                rate=plan.rate,
+                duration=plan.duration,
+                duplicate_share=0.10,
+                malformed_share=0.05,
+                forged_share=0.01,
+                workers=24,
+                seed=args.seed,
+                retry_window=plan.redis_outage + plan.lake_outage + 90,
+            )
+            traffic = TrafficRun(config, ProviderSecrets.from_settings())
+            log = Timeline()
+            stop = threading.Event()
+            helpers = [
+                threading.Thread(target=run_faults, args=(stack, plan, log, stop), name="faults"),
+                threading.Thread(target=supervise, args=(stack, log, stop), name="supervisor", daemon=True),
+            ]
+            for t in helpers:
+                t.start()
+            log.log(f"traffic: {plan.rate:g} deliveries/s for {plan.duration:g} s")
+            result = traffic.run()
+            log.log("traffic finished (retries included)")
+            helpers[0].join(timeout=plan.duration + 120)
+            stack.manage("ingest_call_logs", timeout=300)  # the hourly job's next run; idempotent
+            log.log(f"waiting up to {plan.settle:.0f} s for the pipeline to settle")
+            verification = wait_until_settled(result, timeout=plan.settle)
+            stop.set()
+            log.log("settled" if verification.lost == 0 else "gave up waiting")
+            print()
+            print(sent_table(result))
+            print()
+            print(outcome_table(result, verification, quarantined=quarantined(stack)))
+            print("send -> verdict (during faults): " + latency_line(verification.latencies))
+            bad = verification.lost + verification.stored_twice
+            code = 0 if bad == 0 and verification.accepted > 0 else 1
+            print(f"\nfault suite {'PASSED' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    finally:
+        if args.keep or code != 0:
+            print(f"logs and lake kept in {root}")
+        else:
+            with contextlib.suppress(Exception):
+                shutil.rmtree(root)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
