@@ -234,8 +234,8 @@ def render(r: dict[str, Any]) -> str:
             f"{http['max_ms']:,.1f} | {http['n']:,} |",
             f"| the classifier's verdict (every message) | {verdict['p50_ms']:,.1f} | {verdict['p95_ms']:,.1f} | "
             f"{verdict['p99_ms']:,.1f} | {verdict['max_ms']:,.1f} | {verdict['n']:,} |",
-            f"| **the warehouse row (complaints)** | {w['p50_ms']:,.1f} | **{w['p95_ms']:,.1f}** | {w['p99_ms']:,.1f} | "
-            f"{w['max_ms']:,.1f} | {w['n']:,} |",
+            f"| **the warehouse row (complaints)** | {w['p50_ms']:,.1f} | **{w['p95_ms']:,.1f}** | "
+            f"{w['p99_ms']:,.1f} | {w['max_ms']:,.1f} | {w['n']:,} |",
             "",
             f"Aim: p95 under 1 s at 100 messages/s: {met}. Peak backlog (events received but not yet processed): "
             f"{r['backlog_peak']:,}.",
