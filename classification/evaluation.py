@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from classification.baseline import TfidfBaseline
-from classification.corpus import LabelledText, TaskExample, split_rows
+from classification.corpus import TaskExample, stable_hash
 from classification.metrics import classification_report
 from classification.training import TaskModel, TrainConfig, train_task_model
 
@@ -46,12 +46,21 @@ def evaluate_model(model: TaskModel, examples: Sequence[TaskExample]) -> dict[st
 
 
 def holdout_dev(examples: Sequence[TaskExample]) -> tuple[list[TaskExample], list[TaskExample]]:
-    """(fit, dev): the fixed split rule applied to a training set; its test tenth goes to fit."""
-    rows = [LabelledText(text=e.text, label=e.label, reason=e.reason, origin=e.origin) for e in examples]
-    by_text = {e.text: e for e in examples}
-    parts = split_rows(rows)
-    fit = [by_text[r.text] for r in parts["train"] + parts["test"]]
-    dev = [by_text[r.text] for r in parts["dev"]]
+    """(fit, dev): one tenth of every class to dev by the corpus split's rule (stable hash order).
+
+    A class too small to reach a tenth still gives its last example, so a small fold keeps every
+    class on both sides.
+    """
+    by_class: dict[str, list[TaskExample]] = {}
+    for example in examples:
+        by_class.setdefault(f"{example.label}:{example.reason}", []).append(example)
+    fit: list[TaskExample] = []
+    dev: list[TaskExample] = []
+    for group in sorted(by_class):
+        ordered = sorted(by_class[group], key=lambda e: stable_hash(e.text))
+        for position, example in enumerate(ordered):
+            to_dev = position % 10 == 8 or (len(ordered) < 9 and len(ordered) >= 2 and position == len(ordered) - 1)
+            (dev if to_dev else fit).append(example)
     return fit, dev
 
 

@@ -149,6 +149,8 @@ def classifier_train(
     parts, n_feedback = split_with_feedback(rows, include_feedback=include_feedback)
     try:
         current_dir: Path | None = resolve_version_dir(root) if current_version(root) else None
+        if current_dir is not None:
+            read_meta(current_dir)  # an unreadable current model has nothing to compare or reuse
     except ClassifierNotReady:
         current_dir = None
 

@@ -53,9 +53,9 @@ _RULES: dict[str, re.Pattern[str]] = {
     ),
     SAFETY: re.compile(
         r"\b(?:"
-        r"(?:caught|on|set\s+on|burst\s+into)\s+fire|fire\s+hazard|flames?|smok(?:e|ing|ed)\s+(?:came|coming|pouring)"
+        r"(?:caught|set\s+on|burst\s+into)\s+fire|fire\s+hazard|flames?|smok(?:e|ing|ed)\s+(?:came|coming|pouring)"
         r"|smoke|sparks?|sparking|scorch(?:ed|ing)?|melt(?:ed|ing)|burn(?:t|ed|ing|s)?\s+(?:my|his|her|their|the\s+child)"
-        r"|(?:smell(?:s|ing)?\s+of|leak(?:ing)?|escape\s+of)\s+gas|gas\s+(?:leak|smell)|carbon\s+monoxide"
+        r"|(?:smell(?:s|ing)?(?:\s+of)?|leak(?:ing)?|escape\s+of)\s+gas|gas\s+(?:leak|smell)|carbon\s+monoxide"
         r"|electric(?:al)?\s+shock|electrocut\w*|exploded|explosion|overheat(?:ed|ing|s)?"
         r"|injur(?:ed|y|ies)|(?:ended\s+up|taken|went|rushed|admitted)\s+(?:in|to|into)\s+(?:the\s+)?hospital"
         r"|a\s*&\s*e|ambulance|bleeding|chok(?:e|ed|ing)|allergic\s+reaction"

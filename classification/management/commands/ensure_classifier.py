@@ -18,6 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--out", default=None, help="model directory (default: settings.CLASSIFIER_MODEL_DIR)")
+        parser.add_argument("--data", default=None, help="train on this file instead of the corpus")
         add_training_options(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,7 +35,9 @@ class Command(BaseCommand):
                 return
             self.stdout.write(f"no usable classifier ({detail}); training one on the corpus, this takes minutes")
             log = self.stderr.write if options["verbosity"] > 1 else (lambda message: None)
-            outcome = classifier_train(out=out, config=training_config(options), always_promote=True, log=log)
+            outcome = classifier_train(
+                data=options["data"], out=out, config=training_config(options), always_promote=True, log=log
+            )
         ready, detail = classifier_is_ready(out)
         if not ready:
             raise CommandError(f"training finished but the classifier is still not usable: {detail}")
