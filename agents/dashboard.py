@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from classification.models import Category
+from classification.taxonomy import NOT_COMPLAINT_REASONS
 from ingestion.sources import Source
 from warehouse.reporting.selectors import (
     CHARTS,
@@ -87,6 +88,7 @@ def _labels() -> dict[str, dict[str, str]]:
     return {
         "source": dict(source_choices()),
         "category": {"": "Uncategorised", **dict(Category.objects.values_list("slug", "name"))},
+        "reason": {reason: reason.capitalize() for reason in (*NOT_COMPLAINT_REASONS, "unknown")},
     }
 
 
@@ -124,6 +126,11 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "charts": list(CHARTS),
             "data_url": reverse("dashboard:data"),
             "csv_url": reverse("dashboard:csv", args=["__chart__"]),
+            "trend_rule": {
+                "min_change": round(100 * settings.REPORTING_TREND_MIN_CHANGE),
+                "min_count": settings.REPORTING_TREND_MIN_COUNT,
+                "max_p": settings.REPORTING_TREND_MAX_P_VALUE,
+            },
         },
         status=400 if error else 200,
     )

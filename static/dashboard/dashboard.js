@@ -76,14 +76,33 @@
         labels: column(table, 0).map(shortDay),
         datasets: [
           { type: "line", label: "Open at end of day", data: column(table, 3), borderColor: "#b42318",
-            backgroundColor: "rgba(180,35,24,.08)", fill: true, tension: 0.25, pointRadius: 0, yAxisID: "y" },
-          { label: "Received", data: column(table, 1), backgroundColor: "rgba(41,87,216,.35)", yAxisID: "y" },
-          { label: "Closed", data: column(table, 2), backgroundColor: "rgba(26,127,55,.45)", yAxisID: "y" },
+            backgroundColor: "rgba(180,35,24,.08)", fill: true, tension: 0.25, pointRadius: 0, yAxisID: "open",
+            order: 0 },
+          { label: "Received that day", data: column(table, 1), backgroundColor: "rgba(41,87,216,.28)",
+            yAxisID: "daily", order: 1 },
+          { label: "Closed that day", data: column(table, 2), backgroundColor: "rgba(26,127,55,.32)",
+            yAxisID: "daily", order: 1 },
         ],
       },
-      options: { scales: { x: { grid: { display: false } }, y: { beginAtZero: true, ticks: { precision: 0 } } },
-                 plugins: { legend: { position: "bottom" } } },
+      options: {
+        scales: {
+          x: { grid: { display: false } },
+          open: { position: "left", beginAtZero: true, ticks: { precision: 0 },
+                  title: { display: true, text: "open" } },
+          daily: { position: "right", beginAtZero: true, ticks: { precision: 0 }, grid: { display: false },
+                   title: { display: true, text: "per day" } },
+        },
+        plugins: { legend: { position: "bottom" } },
+      },
     });
+  }
+
+  // Hours as people say them: 20 min, 3 h, 2 d.
+  function duration(hours) {
+    if (hours === null || hours === undefined) { return "–"; }
+    if (hours < 1) { return Math.round(hours * 60) + " min"; }
+    if (hours < 48) { return (hours < 10 ? hours.toFixed(1).replace(/\.0$/, "") : Math.round(hours)) + " h"; }
+    return (hours / 24).toFixed(1).replace(/\.0$/, "") + " d";
   }
 
   function responseTimes(table) {
@@ -93,18 +112,31 @@
       ["Resolution, median", 3, "#1a7f37", []],
       ["Resolution, 90th percentile", 4, "#1a7f37", [5, 4]],
     ];
+    var ticks = [1 / 12, 0.25, 0.5, 1, 2, 4, 8, 24, 48, 96, 168, 336];
     draw("response_times", {
       type: "line",
       data: {
         labels: column(table, 0).map(shortDay),
         datasets: lines.map(function (line) {
           return { label: line[0], data: column(table, line[1]), borderColor: line[2], backgroundColor: line[2],
-                   borderDash: line[3], spanGaps: true, tension: 0.2, pointRadius: 2 };
+                   borderDash: line[3], spanGaps: true, tension: 0.2, pointRadius: 1.5, borderWidth: 2 };
         }),
       },
       options: {
-        scales: { x: { grid: { display: false } }, y: { beginAtZero: true, title: { display: true, text: "hours" } } },
-        plugins: { legend: { position: "bottom" } },
+        scales: {
+          x: { grid: { display: false } },
+          // Logarithmic: first responses take minutes, resolutions days; both stay readable.
+          y: { type: "logarithmic",
+               afterBuildTicks: function (axis) {
+                 axis.ticks = ticks.filter(function (v) { return v >= axis.min && v <= axis.max; })
+                   .map(function (v) { return { value: v }; });
+               },
+               ticks: { callback: function (value) { return duration(value); } } },
+        },
+        plugins: {
+          legend: { position: "bottom" },
+          tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + duration(ctx.parsed.y); } } },
+        },
       },
     });
   }
@@ -119,8 +151,9 @@
           return label(labels, kind, r[0]) + mark;
         }),
         datasets: [
-          { label: "Last week", data: rows.map(function (r) { return r[2]; }), backgroundColor: "#c7d2e4" },
-          { label: "This week", data: rows.map(function (r) {  return r[1]; }),
+          { label: "Last week", data: rows.map(function (r) { return r[2]; }), backgroundColor: "#c7d2e4",
+            maxBarThickness: 22 },
+          { label: "This week", data: rows.map(function (r) { return r[1]; }), maxBarThickness: 22,
             backgroundColor: rows.map(function (r) {
               return r[5] === "rising" ? "#b42318" : r[5] === "falling" ? "#1a7f37" : "#2957d8";
             }) },
@@ -129,7 +162,20 @@
       options: {
         indexAxis: "y",
         scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { grid: { display: false } } },
-        plugins: { legend: { position: "bottom" } },
+        plugins: {
+          legend: {
+            position: "bottom",
+            labels: {
+              generateLabels: function () {
+                return [["Last week", "#c7d2e4"], ["This week", "#2957d8"], ["Rising ▲", "#b42318"],
+                        ["Falling ▼", "#1a7f37"]].map(function (item) {
+                  return { text: item[0], fillStyle: item[1], strokeStyle: item[1], lineWidth: 0 };
+                });
+              },
+            },
+            onClick: null,
+          },
+        },
       },
     });
     var holder = root.querySelector('[data-trend-table="' + name + '"]');
@@ -180,7 +226,7 @@
     responseTimes(c.response_times);
     trends("trends_by_category", c.trends_by_category, data.labels, "category");
     trends("trends_by_source", c.trends_by_source, data.labels, "source");
-    stackedDays("filtered", c.filtered, data.labels, null, REASON_COLOURS);
+    stackedDays("filtered", c.filtered, data.labels, "reason", REASON_COLOURS);
 
     Object.keys(data.kpis).forEach(function (key) {
       var el = root.querySelector('[data-kpi="' + key + '"]');
