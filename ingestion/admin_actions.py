@@ -29,6 +29,7 @@ def replay_events(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: 
     ids = list(queryset.values_list("id", flat=True))
     count = raw_events_replay(ids=ids)
     modeladmin.message_user(
-        request, f"{count} event(s) queued for replay; {len(ids) - count} in processing were left alone.",
+        request,
+        f"{count} event(s) queued for replay; {len(ids) - count} in processing were left alone.",
         messages.SUCCESS,
     )

@@ -7,6 +7,7 @@ it made the first time instead of making new ones.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -40,8 +41,9 @@ RETRYABLE = (RawEvent.Status.FAILED, RawEvent.Status.QUARANTINED)
 def raw_event_mark_failed(*, raw_event_id: str | uuid.UUID, error: str) -> bool:
     """A task out of retries: the event waits in `failed` for a retry from the admin."""
     return bool(
-        RawEvent.objects.filter(id=raw_event_id, status__in=[RawEvent.Status.RECEIVED, RawEvent.Status.PROCESSING])
-        .update(status=RawEvent.Status.FAILED, error=error[:5000], processed_at=timezone.now())
+        RawEvent.objects.filter(
+            id=raw_event_id, status__in=[RawEvent.Status.RECEIVED, RawEvent.Status.PROCESSING]
+        ).update(status=RawEvent.Status.FAILED, error=error[:5000], processed_at=timezone.now())
     )
 
 
@@ -72,7 +74,7 @@ def _requeue(*, ids: Iterable[uuid.UUID | str], from_statuses: tuple[str, ...]) 
         if event.provider == CALL_LOG_PROVIDER:
             # Call-log files are resumed by the hourly job (a `received` file is picked up first).
             continue
-        transaction.on_commit(lambda event_id=event.id: raw_event_enqueue(raw_event_id=event_id))
+        transaction.on_commit(functools.partial(raw_event_enqueue, raw_event_id=event.id))
     return count
 
 

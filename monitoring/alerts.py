@@ -80,7 +80,7 @@ def alert_task_failed(
             f"The task {task_name} failed for good (out of retries, or an error that is not retried).\n\n"
             f"Error: {error}\nTask id: {task_id}\nArguments: {list(args)!r}\n\n"
             "A raw event that failed is marked `failed`: retry it from the admin (Raw events, filter "
-            "Status = Failed, action \"Retry\") once the cause is fixed.\n\n"
+            'Status = Failed, action "Retry") once the cause is fixed.\n\n'
             f"{traceback_text[-4000:]}"
         ),
     )
@@ -98,7 +98,7 @@ def alert_quarantined(
             f"A {source} payload could not be processed and was quarantined at the {stage}.\n\n"
             f"Reason: {reason}\nLake key: {lake_key or '-'}\nRaw event: {raw_event_id or '-'}\n\n"
             "The bytes are in the lake under quarantine/ with a .reason.json beside them. Once the "
-            "adapter is fixed, replay the event from the admin (action \"Retry\") or with "
+            'adapter is fixed, replay the event from the admin (action "Retry") or with '
             "`manage.py replay_lake`."
         ),
         level="warning",

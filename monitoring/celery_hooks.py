@@ -59,8 +59,12 @@ def _watched(task_name: str) -> bool:
 @task_failure.connect
 @_guarded
 def on_task_failure(
-    sender: Any = None, task_id: str = "", exception: BaseException | None = None, args: Any = (),
-    einfo: Any = None, **_: Any,
+    sender: Any = None,
+    task_id: str = "",
+    exception: BaseException | None = None,
+    args: Any = (),
+    einfo: Any = None,
+    **_: Any,
 ) -> None:
     """Fires once a task has failed for good: autoretry raised its last error, or no retry applied."""
     name = getattr(sender, "name", str(sender))
@@ -75,7 +79,10 @@ def on_task_failure(
 
         job_failed(task_name=name, error=error)
     alert_task_failed(
-        task_name=name, task_id=str(task_id), args=list(args or ()), exc=exception or error,
+        task_name=name,
+        task_id=str(task_id),
+        args=list(args or ()),
+        exc=exception or error,
         traceback_text=str(einfo or ""),
     )
 

@@ -29,7 +29,5 @@ def monitoring_check(app_configs: Any, **kwargs: Any) -> list[Error]:
     if settings.METRICS_TOKEN and len(settings.METRICS_TOKEN) < 16:
         problems.append(Error("METRICS_TOKEN is shorter than 16 characters", id="monitoring.E003"))
     if settings.SPIKE_WINDOW_MINUTES % settings.SPIKE_STEP_MINUTES:
-        problems.append(
-            Error("SPIKE_WINDOW_MINUTES must be a multiple of SPIKE_STEP_MINUTES", id="monitoring.E004")
-        )
+        problems.append(Error("SPIKE_WINDOW_MINUTES must be a multiple of SPIKE_STEP_MINUTES", id="monitoring.E004"))
     return problems

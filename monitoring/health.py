@@ -43,9 +43,7 @@ def check_broker() -> CheckResult:
     from kombu import Connection
 
     url = settings.CELERY_BROKER_URL
-    with Connection(
-        url, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS, connect_timeout=2
-    ) as conn:
+    with Connection(url, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=0)  # one attempt: readiness must not sit in a retry loop
     return CheckResult(True, url.split("://", 1)[0])
 

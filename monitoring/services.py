@@ -18,7 +18,11 @@ logger = logging.getLogger(__name__)
 
 
 def heartbeat_record(
-    *, component: str, instance: str, pid: int | None = None, detail: dict[str, Any] | None = None,
+    *,
+    component: str,
+    instance: str,
+    pid: int | None = None,
+    detail: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> None:
     """Upsert the component's row: the UNIQUE key makes concurrent first beats safe."""

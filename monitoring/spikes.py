@@ -86,7 +86,11 @@ def verdict(*, count: int, baseline: list[int]) -> Verdict:
     )
     enough = len(baseline) >= int(settings.SPIKE_MIN_BASELINE_SAMPLES)
     return Verdict(
-        count=count, median=median, mad=mad, samples=len(baseline), threshold=threshold,
+        count=count,
+        median=median,
+        mad=mad,
+        samples=len(baseline),
+        threshold=threshold,
         is_spike=enough and count >= threshold,
     )
 

@@ -107,8 +107,10 @@ class AlertThrottle:
         """Claim every batch whose time has come (the flush task)."""
         batches = []
         for raw in self.client.zrangebyscore(PENDING_KEY, "-inf", now, start=0, num=limit):
-            fingerprint = raw.decode()
-            batch = _batch(fingerprint, self._claim(keys=[KEY_PREFIX + fingerprint, PENDING_KEY], args=[fingerprint, repr(now)]))
+            fingerprint = raw.decode() if isinstance(raw, bytes) else str(raw)
+            batch = _batch(
+                fingerprint, self._claim(keys=[KEY_PREFIX + fingerprint, PENDING_KEY], args=[fingerprint, repr(now)])
+            )
             if batch:
                 batches.append(batch)
         return batches

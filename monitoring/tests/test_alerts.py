@@ -35,15 +35,23 @@ def after_gathering(settings, extra: float = 1.0) -> float:  # type: ignore[no-u
     return epoch_now() + settings.ALERT_GATHER_SECONDS + extra
 
 
-def raw_event(*, provider: str = "web_form", source: str = "web_form", body: bytes | None = b"x", lake=None) -> RawEvent:  # type: ignore[no-untyped-def]
+def raw_event(
+    *, provider: str = "web_form", source: str = "web_form", body: bytes | None = b"x", lake=None
+) -> RawEvent:  # type: ignore[no-untyped-def]
     event_id = uuid.uuid4()
     received_at = timezone.now()
     key = raw_key(source, received_at, event_id, "bin")
     if body is not None and lake is not None:
         lake.write(key, body)
     return RawEvent.objects.create(
-        id=event_id, source=source, provider=provider, lake_key=key, sha256="0" * 64, size=len(body or b""),
-        received_at=received_at, enqueued_at=received_at,
+        id=event_id,
+        source=source,
+        provider=provider,
+        lake_key=key,
+        sha256="0" * 64,
+        size=len(body or b""),
+        received_at=received_at,
+        enqueued_at=received_at,
     )
 
 
@@ -52,7 +60,9 @@ def test_a_thousand_identical_quarantines_send_one_e_mail_with_the_count(setting
     for i in range(1000):
         # Ids and numbers differ from one failure to the next; the failure is still the same.
         alert_quarantined(
-            source="sms", reason=f"field 'From' missing in delivery {i}", lake_key=f"raw/sms/{uuid.uuid4()}.form",
+            source="sms",
+            reason=f"field 'From' missing in delivery {i}",
+            lake_key=f"raw/sms/{uuid.uuid4()}.form",
         )
     assert mail.outbox == []  # a burst is gathered first
     assert alerts_flush(now=after_gathering(settings)) == 1
@@ -131,7 +141,9 @@ def test_a_task_out_of_retries_marks_its_event_failed_and_e_mails_once(
     assert {e.status for e in RawEvent.objects.all()} == {RawEvent.Status.FAILED}
     assert "LakeUnavailable" in RawEvent.objects.first().error  # type: ignore[union-attr]
     assert metrics.sample("complaints_task_failures_total", {"task": task}) == failures + 3
-    assert metrics.sample("complaints_task_retries_total", {"task": task}) == retries + 3 * process_raw_event.max_retries
+    assert (
+        metrics.sample("complaints_task_retries_total", {"task": task}) == retries + 3 * process_raw_event.max_retries
+    )
     alerts_flush(now=after_gathering(settings))
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject.endswith("Task failed: ingestion.process_raw_event (x3)")
@@ -189,8 +201,13 @@ def test_the_sweeper_finding_stuck_events_is_e_mailed_once(settings) -> None:
     old = timezone.now() - timedelta(hours=1)
     for _ in range(3):
         RawEvent.objects.create(
-            source="web_form", provider="web_form", lake_key=f"raw/web_form/{uuid.uuid4()}.multipart",
-            sha256="0" * 64, size=1, received_at=old, enqueued_at=old,
+            source="web_form",
+            provider="web_form",
+            lake_key=f"raw/web_form/{uuid.uuid4()}.multipart",
+            sha256="0" * 64,
+            size=1,
+            received_at=old,
+            enqueued_at=old,
         )
     stuck = set(RawEvent.objects.values_list("id", flat=True))
     assert set(raw_events_sweep()) == stuck  # eager: processed in-process (their bytes are missing: failed)
@@ -246,8 +263,11 @@ def test_settings_with_sentry_dsn_switch_on_the_django_celery_and_redis_integrat
         "import django; django.setup(); import sentry_sdk; c = sentry_sdk.get_client(); "
         "print(c.is_active(), ','.join(sorted(c.integrations)))"
     )
-    env = {**os.environ, "SENTRY_DSN": "https://public@sentry.example.com/1",
-           "DJANGO_SETTINGS_MODULE": "complaintsite.settings.test"}
+    env = {
+        **os.environ,
+        "SENTRY_DSN": "https://public@sentry.example.com/1",
+        "DJANGO_SETTINGS_MODULE": "complaintsite.settings.test",
+    }
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     active, integrations = out.stdout.strip().splitlines()[-1].split(" ")

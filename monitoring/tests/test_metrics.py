@@ -28,8 +28,8 @@ FORM = {
 TOKEN = "metrics-token-0123456789abcdef"
 
 
-def scrape(client: Client, **extra: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = client.get("/metrics", **extra)
+def scrape(client: Client) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = client.get("/metrics")
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("text/plain; version=")
     samples = {}
@@ -82,19 +82,24 @@ def test_a_form_complaint_moves_received_latency_and_classifier_metrics(
         assert client.post("/complaints/new/", FORM).status_code == 302
     after = scrape(client)
     labels = {"source": "web_form", "channel": "web_form"}
-    assert value(after, "complaints_messages_received_total", **labels) == value(
-        before, "complaints_messages_received_total", **labels
-    ) + 1
+    assert (
+        value(after, "complaints_messages_received_total", **labels)
+        == value(before, "complaints_messages_received_total", **labels) + 1
+    )
     name = "complaints_receipt_to_warehouse_seconds_count"
     assert value(after, name, source="web_form") == value(before, name, source="web_form") + 1
-    assert value(after, "complaints_receipt_to_warehouse_seconds_bucket", source="web_form", le="+Inf") == value(
-        before, "complaints_receipt_to_warehouse_seconds_bucket", source="web_form", le="+Inf"
-    ) + 1
-    assert value(after, "complaints_classifier_batch_seconds_count") == value(
-        before, "complaints_classifier_batch_seconds_count"
-    ) + 1
+    assert (
+        value(after, "complaints_receipt_to_warehouse_seconds_bucket", source="web_form", le="+Inf")
+        == value(before, "complaints_receipt_to_warehouse_seconds_bucket", source="web_form", le="+Inf") + 1
+    )
+    assert (
+        value(after, "complaints_classifier_batch_seconds_count")
+        == value(before, "complaints_classifier_batch_seconds_count") + 1
+    )
     assert value(after, "complaints_classifier_texts_total") == value(before, "complaints_classifier_texts_total") + 1
-    assert value(after, "complaints_classifier_batch_seconds_sum") > value(before, "complaints_classifier_batch_seconds_sum")
+    assert value(after, "complaints_classifier_batch_seconds_sum") > value(
+        before, "complaints_classifier_batch_seconds_sum"
+    )
 
 
 @pytest.mark.usefixtures("provider_secrets")
@@ -104,8 +109,12 @@ def test_rejections_are_counted_by_reason(client: Client, settings, django_captu
     assert post_meta(client, body, signature="sha256=" + "0" * 64).status_code == 403
     assert post_meta(client, b'{"object": "page", "entry": [{"messaging": [{]}').status_code == 400
     too_big = client.generic(
-        "POST", "/webhooks/meta/", b"{}", content_type="application/json",
-        CONTENT_LENGTH=str(settings.WEBHOOK_MAX_BODY_BYTES + 1), HTTP_X_HUB_SIGNATURE_256="sha256=00",
+        "POST",
+        "/webhooks/meta/",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=str(settings.WEBHOOK_MAX_BODY_BYTES + 1),
+        HTTP_X_HUB_SIGNATURE_256="sha256=00",
     )
     assert too_big.status_code == 413
     with django_capture_on_commit_callbacks(execute=True):
@@ -134,12 +143,22 @@ def test_queue_depth_and_the_oldest_unprocessed_event_are_read_at_scrape_time(
     assert value(scrape(client), "complaints_queue_depth", queue="celery") == 0
     old = timezone.now() - timedelta(minutes=10)
     event = RawEvent.objects.create(
-        source="sms", provider="twilio", lake_key=f"raw/sms/{uuid.uuid4()}.form", sha256="0" * 64, size=1,
-        received_at=old, enqueued_at=old,
+        source="sms",
+        provider="twilio",
+        lake_key=f"raw/sms/{uuid.uuid4()}.form",
+        sha256="0" * 64,
+        size=1,
+        received_at=old,
+        enqueued_at=old,
     )
     RawEvent.objects.create(
-        source="sms", provider="twilio", lake_key=f"raw/sms/{uuid.uuid4()}.form", sha256="0" * 64, size=1,
-        received_at=timezone.now(), status=RawEvent.Status.FAILED,
+        source="sms",
+        provider="twilio",
+        lake_key=f"raw/sms/{uuid.uuid4()}.form",
+        sha256="0" * 64,
+        size=1,
+        received_at=timezone.now(),
+        status=RawEvent.Status.FAILED,
     )
     celery_app.conf.task_always_eager = False  # published for real, to a broker no worker reads
     with Connection(own_redis.url) as conn:
@@ -159,7 +178,9 @@ def test_queue_depth_and_the_oldest_unprocessed_event_are_read_at_scrape_time(
     assert value(samples, "complaints_raw_events", status="received") == 1
 
 
-def test_failures_and_retries_of_tasks_are_counted(client: Client, settings, tmp_path, tasks_fail_like_a_worker) -> None:
+def test_failures_and_retries_of_tasks_are_counted(
+    client: Client, settings, tmp_path, tasks_fail_like_a_worker
+) -> None:
     from lake import reset_lake_cache
 
     blocked = tmp_path / "blocked"
@@ -168,19 +189,26 @@ def test_failures_and_retries_of_tasks_are_counted(client: Client, settings, tmp
     reset_lake_cache()
     now = timezone.now()
     event = RawEvent.objects.create(
-        source="sms", provider="twilio", lake_key=f"raw/sms/{uuid.uuid4()}.form", sha256="0" * 64, size=1,
-        received_at=now, enqueued_at=now,
+        source="sms",
+        provider="twilio",
+        lake_key=f"raw/sms/{uuid.uuid4()}.form",
+        sha256="0" * 64,
+        size=1,
+        received_at=now,
+        enqueued_at=now,
     )
     task = "ingestion.process_raw_event"
     before = scrape(client)
     process_raw_event.delay(str(event.id))
     after = scrape(client)
-    assert value(after, "complaints_task_failures_total", task=task) == value(
-        before, "complaints_task_failures_total", task=task
-    ) + 1
-    assert value(after, "complaints_task_retries_total", task=task) == value(
-        before, "complaints_task_retries_total", task=task
-    ) + process_raw_event.max_retries
+    assert (
+        value(after, "complaints_task_failures_total", task=task)
+        == value(before, "complaints_task_failures_total", task=task) + 1
+    )
+    assert (
+        value(after, "complaints_task_retries_total", task=task)
+        == value(before, "complaints_task_retries_total", task=task) + process_raw_event.max_retries
+    )
 
 
 def test_memory_and_cpu_of_the_web_process_are_reported(client: Client) -> None:

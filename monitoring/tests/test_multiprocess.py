@@ -83,9 +83,25 @@ def metered_worker(own_redis, tmp_path: Path, settings) -> Iterator[tuple[Path, 
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "complaintsite", "worker", "--pool=prefork", "--concurrency=2",
-         "--loglevel=WARNING", "-n", f"metered-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "complaintsite",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "-n",
+            f"metered-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     settings.CELERY_BROKER_URL = own_redis.url
     celery_app.conf.task_always_eager = False
@@ -109,8 +125,13 @@ def test_a_real_worker_reports_its_heartbeat_failures_and_memory_through_the_sha
     key = f"raw/sms/{uuid.uuid4()}.form"
     Lake(lake_url).write(key, b"From=%2B447700900123&Body=hello")  # bytes that no adapter is registered for
     event = RawEvent.objects.create(
-        source="sms", provider="no-such-provider", lake_key=key, sha256="0" * 64,
-        size=1, received_at=now, enqueued_at=now,
+        source="sms",
+        provider="no-such-provider",
+        lake_key=key,
+        sha256="0" * 64,
+        size=1,
+        received_at=now,
+        enqueued_at=now,
     )
     with Connection(own_redis.url) as conn:
         celery_app.send_task("monitoring.heartbeat", connection=conn)
@@ -128,6 +149,9 @@ def test_a_real_worker_reports_its_heartbeat_failures_and_memory_through_the_sha
 
     failures = ("complaints_task_failures_total", frozenset({("task", "ingestion.process_raw_event")}))
     samples = wait_for(lambda: (s := read()).get(failures) == 1 and s, timeout=30)
-    workers = [v for (name, labels), v in samples.items()
-               if name == "complaints_process_resident_memory_bytes" and ("role", "worker") in labels]
+    workers = [
+        v
+        for (name, labels), v in samples.items()
+        if name == "complaints_process_resident_memory_bytes" and ("role", "worker") in labels
+    ]
     assert workers and all(v > 10 * 1024 * 1024 for v in workers)

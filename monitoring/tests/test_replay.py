@@ -47,8 +47,11 @@ def test_replaying_a_day_rebuilds_what_only_the_lake_has_and_duplicates_nothing(
     # The day's traffic: two form complaints and a Messenger delivery, processed as usual ...
     for i in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            fields = {"category": "delivery", "text": f"My order {i} never arrived and the tracking page is blank.",
-                      "email": f"c{i}@example.com"}
+            fields = {
+                "category": "delivery",
+                "text": f"My order {i} never arrived and the tracking page is blank.",
+                "email": f"c{i}@example.com",
+            }
             assert client.post("/complaints/new/", fields).status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
         assert post_meta(client, payload("meta_messenger.json")).status_code == 200
@@ -87,9 +90,12 @@ def test_replaying_a_day_rebuilds_what_only_the_lake_has_and_duplicates_nothing(
 def test_replay_walks_only_the_partitions_in_range(file_lake) -> None:
     inside = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
     for at in (inside, inside - timedelta(days=1), inside + timedelta(hours=2)):
-        file_lake.write(raw_key("web_form", at, uuid.uuid4(), "multipart"), form_body("Broken kettle on arrival.", "a@b.co"))
-    out = replay("web_form", datetime(2026, 3, 2, 10, 0, tzinfo=UTC), datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
-                 dry_run=True)
+        file_lake.write(
+            raw_key("web_form", at, uuid.uuid4(), "multipart"), form_body("Broken kettle on arrival.", "a@b.co")
+        )
+    out = replay(
+        "web_form", datetime(2026, 3, 2, 10, 0, tzinfo=UTC), datetime(2026, 3, 2, 11, 0, tzinfo=UTC), dry_run=True
+    )
     assert out.startswith("dry run:") and "keys 1," in out
     assert counts() == (0, 0, 0)
 
@@ -148,8 +154,16 @@ def stored_event(file_lake, *, status: str, text: str = "My parcel never arrived
     key = raw_key("web_form", now, event_id, "multipart")
     obj = file_lake.write(key, form_body(text, f"{event_id.hex[:6]}@example.com"))
     return RawEvent.objects.create(
-        id=event_id, source="web_form", provider="web_form", lake_key=key, sha256=obj.sha256, size=obj.size,
-        received_at=now, enqueued_at=now, status=status, error="LakeUnavailable: earlier outage" if status == "failed" else "",
+        id=event_id,
+        source="web_form",
+        provider="web_form",
+        lake_key=key,
+        sha256=obj.sha256,
+        size=obj.size,
+        received_at=now,
+        enqueued_at=now,
+        status=status,
+        error="LakeUnavailable: earlier outage" if status == "failed" else "",
     )
 
 

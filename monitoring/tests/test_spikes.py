@@ -31,8 +31,13 @@ class History:
     def __init__(self) -> None:
         now = MONDAY - timedelta(weeks=10)
         self.event = RawEvent.objects.create(
-            source="sms", provider="twilio", lake_key=f"raw/sms/{uuid.uuid4()}.form", sha256="0" * 64, size=1,
-            received_at=now, status=RawEvent.Status.PROCESSED,
+            source="sms",
+            provider="twilio",
+            lake_key=f"raw/sms/{uuid.uuid4()}.form",
+            sha256="0" * 64,
+            size=1,
+            received_at=now,
+            status=RawEvent.Status.PROCESSED,
         )
         self.messages: list[Message] = []
         self.complaints: list[Complaint] = []
@@ -41,16 +46,28 @@ class History:
         for i in range(count):
             at = start + timedelta(seconds=(i + 0.5) * minutes * 60 / count)
             message = Message(
-                raw_event=self.event, source=source, channel=source if source != "social" else "x_dm",
-                provider="t", external_id=uuid.uuid4().hex, text="t", occurred_at=at, received_at=at,
+                raw_event=self.event,
+                source=source,
+                channel=source if source != "social" else "x_dm",
+                provider="t",
+                external_id=uuid.uuid4().hex,
+                text="t",
+                occurred_at=at,
+                received_at=at,
             )
             self.messages.append(message)
             if category:
                 self.complaints.append(
                     Complaint(
-                        reference=f"T-{uuid.uuid4().hex[:12]}", source=source, channel=message.channel,
-                        external_id=message.external_id, message_id=message.id, text="t", category=category,
-                        occurred_at=at, received_at=at,
+                        reference=f"T-{uuid.uuid4().hex[:12]}",
+                        source=source,
+                        channel=message.channel,
+                        external_id=message.external_id,
+                        message_id=message.id,
+                        text="t",
+                        category=category,
+                        occurred_at=at,
+                        received_at=at,
                     )
                 )
 

@@ -68,4 +68,6 @@ class Command(BaseCommand):
             self.stderr.write(f"skipped {key}: {why}")
         summary = ", ".join(f"{name} {value}" for name, value in report.as_dict().items())
         prefix = "dry run: " if options["dry_run"] else ""
-        self.stdout.write(self.style.SUCCESS(f"{prefix}{options['source']} {since.isoformat()} .. {until.isoformat()}: {summary}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{prefix}{options['source']} {since.isoformat()} .. {until.isoformat()}: {summary}")
+        )
