@@ -6,7 +6,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build DEBUG=true python manage.py collectstatic --noinput \
-    && useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
+    && useradd --create-home app && mkdir -p /app/var/models /app/var/prometheus && chown -R app /app/var
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "complaintsite.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

@@ -29,7 +29,8 @@ run: $(STAMP)
 	@echo "  Admin:            http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Create a login:   make superuser   (or: DEBUG=true $(PY) manage.py createsuperuser)"
 	@echo
-	DEBUG=$${DEBUG:-true} PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	rm -rf var/prometheus && mkdir -p var/prometheus  # multi-process metrics (docs/operations.md)
+	DEBUG=$${DEBUG:-true} PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus $(VENV)/bin/honcho start -f Procfile
 
 superuser: $(STAMP)
 	DEBUG=true $(PY) manage.py createsuperuser

@@ -385,3 +385,9 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- deployment security (issue 9: tests/security/test_check_deploy.py) --------------------------
+# HSTS for subdomains and the browsers' preload list: switch these on only when every subdomain
+# is served over TLS as well (`check --deploy` warns until they are).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
