@@ -34,7 +34,7 @@ TASK_FAILURES = Counter(
 TASK_RETRIES = Counter("complaints_task_retries", "Celery task retries scheduled.", ["task"])
 CALLLOG_FILES = Counter(
     "complaints_calllog_files",
-    "Call-log files handled by the batch, by outcome (processed, skipped, failed).",
+    "Call-log files handled by the hourly job, by outcome (ingested, unchanged, busy, failed, quarantined).",
     ["outcome"],
 )
 CALLLOG_ROWS = Counter(
@@ -67,7 +67,7 @@ def record_task_retry(*, task: str) -> None:
 
 
 def record_calllog_file(*, outcome: str) -> None:
-    """outcome: processed | skipped (already ingested) | failed."""
+    """outcome: the job's own (ingested, unchanged, busy, failed, quarantined)."""
     CALLLOG_FILES.labels(outcome=outcome).inc()
 
 

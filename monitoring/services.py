@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from monitoring.alerts import alert_job_late
+import metrics
+from monitoring.alerts import alert_job_late, alert_quarantined, alert_send, normalise
 from monitoring.models import Heartbeat, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -80,3 +81,29 @@ def jobs_check(*, now: datetime | None = None) -> list[str]:
             late.append(task_name)
             alert_job_late(task_name=task_name, last_success=job.last_succeeded_at, max_age_seconds=int(max_age))
     return late
+
+
+def call_log_run_report(*, summary: Any) -> None:
+    """Metrics and alerts for one run of the hourly call-log job (an ingestion.calllogs RunSummary).
+
+    The job does not raise for a bad file (the other files go on): a file that failed or was
+    quarantined is reported here, so "the call-log job failing" reaches the admins either way.
+    """
+    if getattr(summary, "dry_run", False):
+        return
+    for item in summary.files:
+        metrics.record_calllog_file(outcome=item.outcome)
+        metrics.record_calllog_rows(accepted=item.calls, rejected=item.rejected)
+        if item.outcome == "quarantined":
+            alert_quarantined(source="call_center", reason=item.error, lake_key=item.key, stage="call-log job")
+        elif item.outcome == "failed":
+            alert_send(
+                kind="call_log_file_failed",
+                key=[normalise(item.error)],
+                subject="Call-log file failed",
+                body=(
+                    f"The hourly call-log job could not ingest {item.key}: {item.error}\n\n"
+                    "The next run retries it (up to CALL_LOG_MAX_ATTEMPTS); after that it stays `failed` "
+                    "in the admin (Raw events, provider call_log), where it can be retried."
+                ),
+            )

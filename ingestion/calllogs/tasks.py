@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from ingestion.calllogs.job import TRANSIENT_ERRORS, call_logs_ingest
+from monitoring.services import call_log_run_report
 
 
 @shared_task(
@@ -21,4 +22,6 @@ from ingestion.calllogs.job import TRANSIENT_ERRORS, call_logs_ingest
     time_limit=3420,
 )
 def ingest_call_logs(path: str = "") -> dict[str, object]:
-    return call_logs_ingest(path=path).as_dict()
+    summary = call_logs_ingest(path=path)
+    call_log_run_report(summary=summary)  # metrics, and alerts for failed or quarantined files
+    return summary.as_dict()

@@ -231,3 +231,30 @@ def test_a_worker_heartbeat_reports_the_worker_process_and_its_age(client: Clien
     ages = with_name(samples, "complaints_heartbeat_age_seconds")
     assert {dict(labels)["component"] for labels in ages} == {"worker", "beat"}
     assert all(age < 60 for age in ages.values())
+
+
+def test_the_call_log_job_counts_files_and_rows_and_reports_a_bad_file(client: Client, settings, file_lake) -> None:
+    from django.core import mail
+
+    from ingestion.calllogs.tasks import ingest_call_logs
+    from ingestion.tests.calllogs.helpers import drop, fixture_bytes
+    from monitoring.alerts import alerts_flush
+    from monitoring.throttle import epoch_now
+
+    settings.CALL_LOG_SOURCE_TZ = "Europe/London"
+    drop(file_lake, "calls.csv", fixture_bytes("calls.csv"))  # one of its rows is bad
+    drop(file_lake, "junk.bin", b"\x00\x01\x02 not a call log at all \xff\xfe")
+    before = scrape(client)
+    result = ingest_call_logs.delay().get()
+    after = scrape(client)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("complaints_calllog_files_total", outcome="ingested") == 1
+    assert moved("complaints_calllog_files_total", outcome="quarantined") == 1
+    assert moved("complaints_calllog_rows_total", outcome="accepted") == result["calls"] > 0
+    assert moved("complaints_calllog_rows_total", outcome="rejected") == result["rejected"] == 1
+    alerts_flush(now=epoch_now() + settings.ALERT_GATHER_SECONDS + 1)
+    assert [m.subject for m in mail.outbox] == ["[Django] Event quarantined: call_center (call-log job)"]
+    assert "junk.bin" in mail.outbox[0].body
