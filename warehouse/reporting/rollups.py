@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from warehouse.models import Complaint, ComplaintEvent
@@ -64,16 +64,29 @@ def rollup_days_queue(*, days: Iterable[date], now: datetime | None = None) -> i
 
 
 def rollups_requeue(*, since: date | None = None, until: date | None = None, now: datetime | None = None) -> int:
-    """Queue every day from `since` (default: the first complaint's day) to `until` (default: today)."""
+    """Queue every day from `since` (default: the first complaint's day) to `until` (default: today).
+
+    Queueing the whole history also moves the change feed up to now: every day those audit
+    entries could touch is about to be recomputed anyway.
+    """
     now = now or timezone.now()
     tz = internal_zone()
+    everything = since is None and until is None
     if since is None:
         first = Complaint.objects.aggregate(first=Min("received_at"))["first"]
         if first is None:
             return 0
         since = local_day(first, tz)
     until = until or local_day(now, tz)
-    return rollup_days_queue(days=days_between(since, until), now=now)
+    with transaction.atomic():
+        queued = rollup_days_queue(days=days_between(since, until), now=now)
+        if everything:
+            cutoff = now - timedelta(seconds=settings.REPORTING_ROLLUP_LAG_SECONDS)
+            newest = ComplaintEvent.objects.filter(created_at__lte=cutoff).aggregate(newest=Max("id"))["newest"]
+            if newest:
+                state = rollup_state()
+                RollupState.objects.filter(pk=state.pk, last_event_id__lt=newest).update(last_event_id=newest)
+    return queued
 
 
 def rollups_update(*, now: datetime | None = None, max_days: int | None = None) -> RunResult:
@@ -163,7 +176,10 @@ def _feed_read(*, state: RollupState, owner: str, now: datetime, tz: tzinfo) -> 
                 last_event_id=ready[-1][0]
             )
             if not moved:
-                raise RuntimeError("rollup lease lost while reading the change feed")
+                # A full requeue moved the feed on meanwhile: every day is queued, nothing is lost.
+                transaction.set_rollback(True)
+                logger.info("change feed moved by a requeue; leaving the rest to it")
+                return total
         last_id = ready[-1][0]
         total += len(ready)
         if len(ready) < len(batch) or len(batch) < FEED_BATCH:

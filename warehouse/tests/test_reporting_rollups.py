@@ -200,3 +200,14 @@ def test_changing_time_zone_recomputes_every_day_in_the_new_zone(london) -> None
 
     assert RollupDailyFlow.objects.get().day == date(2026, 10, 24)
     assert RollupState.objects.get().time_zone == "UTC"
+
+
+def test_queueing_the_whole_history_moves_the_change_feed_on_to_now(london) -> None:
+    complaint = complaint_make(received="2026-09-01T10:00")
+    event = ComplaintEvent.objects.create(complaint=complaint, action=ComplaintEvent.Action.CREATED)
+
+    queued = rollups_requeue(now=timezone.now() + timedelta(seconds=1))
+
+    assert RollupState.objects.get().last_event_id == event.id
+    assert queued == (timezone.localdate() - date(2026, 9, 1)).days + 1
+    assert RollupDirtyDay.objects.filter(day=date(2026, 9, 1)).exists()
