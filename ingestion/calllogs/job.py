@@ -60,7 +60,9 @@ TRANSIENT_ERRORS = (
 _TRANSCRIPT_NAME = re.compile(r"analysis|transcri|analytics", re.IGNORECASE)
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
-Progress = Callable[[str, int, int | None], None]  # (inbox key, calls so far, calls expected)
+# (inbox key, position, end or None if unknown, calls so far, file finished): position and end are
+# lines for line-based formats, calls otherwise.
+Progress = Callable[[str, int, int | None, int, bool], None]
 
 
 @dataclass
@@ -235,10 +237,12 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
     fmt = str(event.meta["format"])
     zone = get_zone(settings.CALL_LOG_SOURCE_TZ)
     summary = FileSummary(key=key, outcome="ingested", format=fmt)
-    expected = (
+    lines = (
         _line_count(local) if fmt in {formats.CANONICAL_JSONL, formats.CANONICAL_CSV, formats.ASTERISK_CDR} else None
     )
     batch: list[CallRecord] = []
+    if progress:
+        progress(key, 0, lines, 0, False)
 
     def flush() -> None:
         if not batch:
@@ -253,7 +257,7 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
             event=event, progress={"line": batch[-1].line, "calls": summary.calls, "rejected": summary.rejected}
         )
         if progress:
-            progress(key, summary.calls, expected)
+            progress(key, batch[-1].line if lines else summary.calls, lines, summary.calls, False)
         batch.clear()
 
     with RejectsReport(directory=settings.CALL_LOG_WORK_DIR) as rejects:
@@ -268,6 +272,8 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
         flush()
         summary.rejects_key = rejects.save(lake=lake, raw_key=event.lake_key) or ""
         first_rejects = rejects.first
+    if progress:
+        progress(key, lines or summary.calls, lines, summary.calls, True)
     ledger.call_log_event_finish(
         event=event,
         status=RawEvent.Status.PROCESSED,

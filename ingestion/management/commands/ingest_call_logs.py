@@ -28,20 +28,21 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         bars: dict[str, tqdm] = {}  # type: ignore[type-arg]
 
-        def progress(key: str, calls: int, expected: int | None) -> None:
+        def progress(key: str, position: int, end: int | None, calls: int, finished: bool) -> None:
             bar = bars.get(key)
             if bar is None:
-                for old in bars.values():
-                    old.close()
                 bar = bars[key] = tqdm(
-                    total=expected,
+                    total=end,
                     desc=key.rsplit("/", 1)[-1][:40],
-                    unit=" calls",
+                    unit=" lines" if end is not None else " calls",
                     file=self.stderr._out,
                     disable=options["verbosity"] == 0,
                     dynamic_ncols=True,
                 )
-            bar.update(calls - bar.n)
+            bar.update(position - bar.n)
+            bar.set_postfix(calls=calls, refresh=False)
+            if finished:
+                bar.close()
 
         try:
             summary = call_logs_ingest(path=options["path"], dry_run=options["dry_run"], progress=progress)
