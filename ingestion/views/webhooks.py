@@ -46,6 +46,7 @@ from ingestion.signatures import (
 )
 from ingestion.sources import Source
 from lake import LakeUnavailable, get_lake
+from monitoring.alerts import alert_quarantined
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def _malformed(*, name: str, source: str, body: bytes, ext: str, reason: str, he
     except LakeUnavailable:
         # The provider gets its 400 either way: a retry of the same bytes cannot fix them.
         logger.error("%s: malformed delivery could not be quarantined (lake down): %s", name, reason)
+    alert_quarantined(source=source, reason=reason, stage=f"{name} webhook")  # throttled e-mail to ADMINS
     return error_response(400, reason)
 
 

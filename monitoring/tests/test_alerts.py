@@ -19,6 +19,7 @@ import metrics
 from ingestion.models import RawEvent
 from ingestion.services import raw_events_sweep
 from ingestion.tasks import process_raw_event
+from ingestion.tests.webhook_helpers import provider_secrets  # noqa: F401
 from lake import raw_key, reset_lake_cache
 from monitoring.alerts import alert_quarantined, alert_send, alerts_flush
 from monitoring.models import JobStatus
@@ -273,3 +274,14 @@ def test_settings_with_sentry_dsn_switch_on_the_django_celery_and_redis_integrat
     active, integrations = out.stdout.strip().splitlines()[-1].split(" ")
     assert active == "True"
     assert {"django", "celery", "redis"} <= set(integrations.split(","))
+
+
+@pytest.mark.usefixtures("provider_secrets")
+def test_a_malformed_webhook_quarantined_at_the_edge_is_e_mailed(client, settings) -> None:  # type: ignore[no-untyped-def]
+    from ingestion.tests.webhook_helpers import post_meta
+
+    for _ in range(3):
+        assert post_meta(client, b'{"object": "page", "entry": "not a list"}').status_code == 400
+    alerts_flush(now=after_gathering(settings))
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "[Django] Event quarantined: social (meta webhook) (x3)"
