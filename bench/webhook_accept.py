@@ -194,6 +194,47 @@ def _wrk_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+class ServerCpu:
+    """CPU seconds used by the server side of one URL's load: gunicorn (master and workers) and the
+    PostgreSQL backends serving the bench database. Unlike req/s this barely moves when other
+    work shares the machine, so it is the steadier way to compare the two URLs."""
+
+    def __init__(self, gunicorn_pid: int) -> None:
+        self.gunicorn_pid = gunicorn_pid
+
+    def _pids(self) -> dict[int, str]:
+        import psutil
+        import psycopg2
+
+        root = psutil.Process(self.gunicorn_pid)
+        pids = {pid: "gunicorn" for pid in (root.pid, *(child.pid for child in root.children(recursive=True)))}
+        conn = psycopg2.connect(f"{PG_DSN}/postgres")
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DB_NAME])
+            pids.update({row[0]: "postgres" for row in cur.fetchall()})
+        conn.close()
+        return pids
+
+    def snapshot(self) -> dict[int, tuple[str, float]]:
+        import psutil
+
+        times = {}
+        for pid, group in self._pids().items():
+            try:
+                cpu = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            times[pid] = (group, cpu.user + cpu.system)
+        return times
+
+    @staticmethod
+    def used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+        groups: dict[str, float] = {"gunicorn": 0.0, "postgres": 0.0}
+        for pid, (group, seconds) in after.items():
+            groups[group] += seconds - before.get(pid, (group, 0.0))[1]
+        return groups
+
+
 async def open_loop(url: str, *, rate: int, duration: int) -> dict[str, Any]:
     """Requests sent on a fixed schedule; latency counts from the scheduled time, so a stall shows."""
     import aiohttp
@@ -376,8 +417,9 @@ def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any
         f"{args.rounds} alternating rounds; the lake on the local file system with fsync on; "
         "PostgreSQL and Redis on the same machine.",
         "",
-        "| endpoint | req/s (median of rounds) | rounds | p50 ms | p99 ms | non-2xx |",
-        "| --- | ---: | --- | ---: | ---: | ---: |",
+        "| endpoint | req/s (median of rounds) | rounds | p50 ms | p99 ms | non-2xx "
+        "| server CPU ms/request (gunicorn + PostgreSQL) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for name, runs in (("bare view (`/bench/bare/`)", bare), ("Twilio webhook", hook)):
         lines.append(
@@ -385,13 +427,22 @@ def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any
             + ", ".join(f"{r['rps']:,.0f}" for r in runs)
             + f" | {statistics.median(r['p50_ms'] for r in runs):.1f}"
             f" | {statistics.median(r['p99_ms'] for r in runs):.1f}"
-            f" | {sum(r['non_2xx'] for r in runs)} |"
+            f" | {sum(r['non_2xx'] for r in runs)}"
+            f" | {statistics.median(r['cpu_ms_per_request'] for r in runs):.2f}"
+            f" ({statistics.median(r['gunicorn_cpu_ms'] for r in runs):.2f}"
+            f" + {statistics.median(r['postgres_cpu_ms'] for r in runs):.2f}) |"
         )
     ratio = hook_rps / bare_rps if bare_rps else 0.0
+    cpu_ratio = statistics.median(r["cpu_ms_per_request"] for r in bare) / statistics.median(
+        r["cpu_ms_per_request"] for r in hook
+    )
     loop = result["open_loop"]
     lines += [
         "",
-        f"Webhook throughput is **{ratio:.0%}** of the bare view's (aim: at least 35%).",
+        f"Webhook throughput is **{ratio:.0%}** of the bare view's (aim: at least 35%). "
+        f"By server CPU per request (gunicorn + PostgreSQL backends; Redis and wrk not counted), "
+        f"a webhook costs {1 / cpu_ratio:.1f}× a bare request: the ratio a CPU-bound server with the "
+        f"machine to itself would reach is about {cpu_ratio:.0%}.",
         "",
         f"Open loop at {loop['rate']} req/s for {args.open_seconds} s ({loop['sent']} requests, "
         f"statuses {loop['statuses']}): p50 {loop['p50_ms']:.1f} ms, **p99 {loop['p99_ms']:.1f} ms**, "
@@ -439,7 +490,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rate", type=int, default=200, help="open-loop requests per second (max 2000)")
     parser.add_argument("--open-seconds", type=int, default=20)
-    parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run")
+    parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run (0: skip)")
     parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/benchmarks.md")
     parser.add_argument("--notes", default="", help="markdown appended to the section (findings)")
     parser.add_argument("--steps", action="store_true", help=argparse.SUPPRESS)
@@ -470,13 +521,16 @@ def main() -> None:
         # Warm-up: connections, imports, caches.
         wrk(f"{base}/bench/bare/", duration=2, connections=8, script=script)
         result["warmup"] = wrk(f"{base}/webhooks/twilio/sms/", duration=2, connections=8, script=script)
+        cpu = ServerCpu(server.pid)
         for _ in range(args.rounds):
-            result["bare"].append(
-                wrk(f"{base}/bench/bare/", duration=args.duration, connections=args.connections, script=script)
-            )
-            result["twilio"].append(
-                wrk(f"{base}/webhooks/twilio/sms/", duration=args.duration, connections=args.connections, script=script)
-            )
+            for name, path in (("bare", "/bench/bare/"), ("twilio", "/webhooks/twilio/sms/")):
+                before = cpu.snapshot()
+                run = wrk(base + path, duration=args.duration, connections=args.connections, script=script)
+                used = ServerCpu.used(before, cpu.snapshot())
+                for group, seconds in used.items():
+                    run[f"{group}_cpu_ms"] = 1000 * seconds / max(run["completed"], 1)
+                run["cpu_ms_per_request"] = run["gunicorn_cpu_ms"] + run["postgres_cpu_ms"]
+                result[name].append(run)
         result["open_loop"] = asyncio.run(
             open_loop(f"{base}/webhooks/twilio/sms/", rate=args.rate, duration=args.open_seconds)
         )
@@ -485,15 +539,17 @@ def main() -> None:
         stop(server)
         script.unlink(missing_ok=True)
     result["durability"] = durability(env, lake_dir, result)
-    steps = subprocess.run(
-        [sys.executable, __file__, "--steps", "--iterations", str(args.iterations)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result["steps"] = json.loads(steps.stdout.strip().splitlines()[-1])
+    result["steps"] = {}
+    if args.iterations:
+        steps = subprocess.run(
+            [sys.executable, __file__, "--steps", "--iterations", str(args.iterations)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result["steps"] = json.loads(steps.stdout.strip().splitlines()[-1])
     result["iterations"] = args.iterations
     result["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     result["command"] = "python bench/webhook_accept.py " + " ".join(
