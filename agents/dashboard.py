@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from classification.models import Category
 from classification.taxonomy import NOT_COMPLAINT_REASONS
 from ingestion.sources import Source
+from monitoring.selectors import active_spikes
 from warehouse.reporting.selectors import (
     CHARTS,
     DashboardFilters,
@@ -107,6 +108,24 @@ def _kpis(tables: dict[str, Table]) -> dict[str, Any]:
     }
 
 
+def _spikes(filters: DashboardFilters) -> list[dict[str, Any]]:
+    """Volume spikes happening now (monitoring detects them; issue 8), for the banner."""
+    spikes = active_spikes()
+    if filters.source:
+        spikes = [s for s in spikes if s.scope != "source" or s.key == filters.source]
+    return [
+        {
+            "scope": spike.scope,
+            "key": spike.key,
+            "count": spike.count,
+            "usual": spike.baseline_median,
+            "window_start": spike.window_start.isoformat(),
+            "window_end": spike.window_end.isoformat(),
+        }
+        for spike in spikes
+    ]
+
+
 @require_GET
 @staff_only(api=False)
 def dashboard_page(request: HttpRequest) -> HttpResponse:
@@ -155,6 +174,7 @@ def dashboard_data(request: HttpRequest) -> JsonResponse:
             "freshness": rollup_freshness(),
             "labels": _labels(),
             "kpis": _kpis(tables),
+            "spikes": _spikes(filters),
             "charts": {name: table.as_json() for name, table in tables.items()},
         }
     )

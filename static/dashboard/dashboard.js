@@ -134,7 +134,8 @@
                ticks: { callback: function (value) { return duration(value); } } },
         },
         plugins: {
-          legend: { position: "bottom" },
+          // A line sample in the legend shows which series is dashed (the 90th percentiles).
+          legend: { position: "bottom", labels: { usePointStyle: true, pointStyle: "line", pointStyleWidth: 28 } },
           tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + duration(ctx.parsed.y); } } },
         },
       },
@@ -197,6 +198,21 @@
     return div.innerHTML;
   }
 
+  function clock(iso) {
+    return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  }
+
+  // Volume spikes happening now (detected by monitoring every few minutes).
+  function spikes(list, labels) {
+    var holder = root.querySelector("[data-spikes]");
+    holder.hidden = list.length === 0;
+    holder.innerHTML = list.map(function (s) {
+      return "<div><strong>Volume spike: " + escapeHtml(label(labels, s.scope, s.key)) + "</strong> · " +
+        s.count + " complaints between " + clock(s.window_start) + " and " + clock(s.window_end) +
+        " (usually about " + Math.round(s.usual) + ")</div>";
+    }).join("");
+  }
+
   function render(data) {
     var c = data.charts;
     var titles = {
@@ -232,6 +248,7 @@
       var el = root.querySelector('[data-kpi="' + key + '"]');
       if (el) { el.textContent = Number(data.kpis[key]).toLocaleString(); }
     });
+    spikes(data.spikes || [], data.labels);
     var f = data.freshness;
     var when = f.last_finished_at ? new Date(f.last_finished_at).toLocaleString() : "never";
     root.querySelector("[data-freshness]").textContent =

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from ingestion.models import Message, RawEvent
+from monitoring.models import VolumeSpike
 from warehouse.models import Complaint
 from warehouse.reporting.rollups import rollups_catch_up, rollups_requeue
 
@@ -168,6 +169,11 @@ def test_staff_see_every_chart_drawn_filter_by_source_and_download_csv(page: Any
     seed()
     rollups_requeue()
     rollups_catch_up()
+    end = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=3)
+    VolumeSpike.objects.create(  # what monitoring records when the outage surges (issue 8)
+        scope="category", key="service_outage", window_start=end - timedelta(minutes=15), window_end=end,
+        count=31, baseline_median=4, baseline_mad=1.5, baseline_samples=12, threshold=12,
+    )
     get_user_model().objects.create_user("sam", password="dashboards-are-fun", is_staff=True)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -212,6 +218,7 @@ def test_staff_see_every_chart_drawn_filter_by_source_and_download_csv(page: Any
     assert int(page.text_content('[data-kpi="complaints"]').replace(",", "")) > 1000
     assert "rising" in page.text_content('[data-trend-table="trends_by_category"]')
     assert "Service outage" in page.text_content('[data-trend-table="trends_by_category"]')
+    assert "Volume spike: Service outage and technical fault" in page.text_content("[data-spikes]")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 

@@ -169,3 +169,25 @@ def test_the_freshness_line_reports_the_last_rollup_run(staff_client: Client, au
     freshness = data(staff_client, **AUTUMN_RANGE)["freshness"]
     assert freshness["days_queued"] == 0 and freshness["last_run_failed"] is False
     assert freshness["last_finished_at"] is not None
+
+
+def test_volume_spikes_detected_by_monitoring_show_on_the_dashboard(staff_client: Client) -> None:
+    from django.utils import timezone
+
+    from monitoring.models import VolumeSpike
+
+    end = timezone.now() - timedelta(minutes=2)
+    VolumeSpike.objects.create(
+        scope="source",
+        key="social",
+        window_start=end - timedelta(minutes=15),
+        window_end=end,
+        count=48,
+        baseline_median=6,
+        baseline_mad=2,
+        baseline_samples=12,
+        threshold=20,
+    )
+    spikes = data(staff_client)["spikes"]
+    assert [(s["scope"], s["key"], s["count"], s["usual"]) for s in spikes] == [("source", "social", 48, 6)]
+    assert data(staff_client, source="sms")["spikes"] == []
