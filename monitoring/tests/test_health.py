@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from classification.model import get_classifier
 from lake import reset_lake_cache
 from monitoring.models import Heartbeat
 from monitoring.services import heartbeat_record
@@ -16,9 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def alive(settings) -> None:  # type: ignore[no-untyped-def]
-    """A worker and beat that have just reported in; the model check is tested on its own below."""
-    settings.READINESS_CHECKS = ["database", "broker", "lake", "worker", "beat"]
+def alive() -> None:
+    """A worker and beat that have just reported in (the session's model is loaded: conftest)."""
     heartbeat_record(component="worker", instance="celery@w1", pid=11)
     heartbeat_record(component="beat", instance="beat-host", pid=12)
 
@@ -40,7 +40,8 @@ def test_readyz_is_200_with_every_check_passing(client: Client, alive: None) -> 
     status, body = ready(client)
     assert status == 200, body
     assert body["status"] == "ready"
-    assert set(body["checks"]) == {"database", "broker", "lake", "worker", "beat"}
+    assert set(body["checks"]) == {"database", "broker", "lake", "worker", "beat", "model"}
+    assert body["checks"]["model"]["detail"] == get_classifier().version
     assert all(check["ok"] for check in body["checks"].values())
     assert "heartbeat" in body["checks"]["worker"]["detail"]
 
