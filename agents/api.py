@@ -21,7 +21,7 @@ from agents.selectors import filtered_messages, filtered_messages_page
 from agents.services import message_promote
 from ingestion.models import Message
 from warehouse.models import Complaint
-from warehouse.selectors import complaint_scope
+from warehouse.selectors import complaint_list_base, complaint_scope
 from warehouse.services import (
     BulkResult,
     ComplaintConflict,
@@ -80,7 +80,7 @@ class ComplaintList(AgentAPIView, generics.ListAPIView):
     pagination_class = QueueKeysetPagination
 
     def get_queryset(self) -> Any:
-        return self.scope()
+        return complaint_list_base()  # ComplaintFilter applies who sees what
 
 
 @extend_schema(tags=["complaints"])

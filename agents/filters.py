@@ -7,9 +7,10 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from agents.permissions import is_supervisor
 from classification.models import Category
 from ingestion.sources import Channel, Source
 from warehouse.models import Complaint
@@ -71,20 +72,32 @@ class ComplaintFilter(django_filters.FilterSet):
         self.form.fields["q"].widget = forms.TextInput(attrs={"type": "search", "placeholder": "Search"})
 
     def filter_queryset(self, queryset: QuerySet[Complaint]) -> QuerySet[Complaint]:
+        """The filters, then who may see what (the same rule as warehouse.selectors.complaint_scope).
+
+        The rule is applied per status instead of as one `open OR mine` condition: an OR over
+        the whole queue hides the partial indexes from PostgreSQL's planner and wrecks its row
+        estimates, while "open" needs no restriction at all (every agent sees the open queue).
+        """
         queryset = super().filter_queryset(queryset)
-        if not self.form.cleaned_data.get("status"):
+        status = self.form.cleaned_data.get("status") or "open"
+        if status == "open":
             queryset = queryset.filter(status__in=OPEN_STATUSES)
-        return queryset
+        user = getattr(self.request, "user", None)
+        if status in OPEN_STATUSES or status == "open" or is_supervisor(user):
+            return queryset
+        user_id = getattr(user, "pk", None)
+        if user_id is None:
+            return queryset.none()
+        if status == "all":
+            return queryset.filter(Q(status__in=OPEN_STATUSES) | Q(assigned_to_id=user_id))
+        return queryset.filter(assigned_to_id=user_id)  # their own resolved or dismissed complaints
 
     def filter_status(self, queryset: QuerySet[Complaint], name: str, value: str) -> QuerySet[Complaint]:
         if value == "all":
             return queryset
         if value == "open" or not value:
-            return queryset.filter(status__in=OPEN_STATUSES)
-        # Keep the literal open-status condition beside "pending" / "in progress": it is the
-        # predicate of the partial queue indexes, which PostgreSQL then picks without guessing.
-        if value in OPEN_STATUSES:
-            return queryset.filter(status__in=OPEN_STATUSES).filter(status=value)
+            return queryset  # filter_queryset applies the open statuses
+        # status = 'pending' alone: PostgreSQL proves it implies the partial indexes' predicate.
         return queryset.filter(status=value)
 
     def filter_category(self, queryset: QuerySet[Complaint], name: str, value: str) -> QuerySet[Complaint]:

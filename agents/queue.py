@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,6 @@ FACET_DIMENSIONS = ("status", "source", "channel", "category", "assigned")
 class FacetOption:
     value: str
     label: str
-    count: CappedCount
     selected: bool
     url: str  # the queue with this option chosen (or cleared, when selected), other filters kept
 
@@ -58,57 +58,60 @@ def _with(params: QueryDict, **changes: str | None) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
-def queue_facets(
+LABELS = {"status": "Status", "source": "Source", "channel": "Channel", "category": "Category", "assigned": "Assigned"}
+COUNTS_CACHE_SECONDS = 15
+
+
+def queue_facets(*, params: QueryDict, supervisor: bool) -> list[Facet]:
+    """The filter options with their links; their counts come from queue_facet_counts."""
+    facets = []
+    for dimension in FACET_DIMENSIONS:
+        current = params.get(dimension, "")
+        options = [
+            FacetOption(
+                value=value,
+                label=label,
+                selected=current == value,
+                url=_with(params, **{dimension: None if current == value else value}),
+            )
+            for value, label in _options(dimension, supervisor=supervisor)
+        ]
+        facets.append(Facet(name=dimension, label=LABELS[dimension], options=options))
+    return facets
+
+
+def queue_facet_counts(
     *, params: QueryDict, scope: QuerySet[Complaint], request: Any, supervisor: bool, cap: int = COUNT_CAP
-) -> list[Facet]:
-    """For each filter, how many complaints each of its options would show, the others kept.
+) -> dict[str, CappedCount]:
+    """For each filter option, how many complaints it would show with the other filters kept.
 
     Every count is capped and all of them run in one statement: about thirty index range scans
-    of at most `cap` entries each, whatever the size of the table.
+    of at most `cap` entries each. A rare combination (a channel with no complaints under the
+    chosen source) still reads its whole range, so the page loads without them and fetches
+    them afterwards (agents/views/queue.py: queue_counts), cached for a few seconds.
     """
     querysets: dict[str, QuerySet[Complaint]] = {}
-    options: dict[str, list[tuple[str, str]]] = {}
     for dimension in FACET_DIMENSIONS:
         data = params.copy()
         data.pop(dimension, None)
         if dimension == "status":
             data["status"] = "all"
-        base = ComplaintFilter(data, queryset=scope, request=request)
-        if not base.is_valid():
+        if not ComplaintFilter(data, queryset=scope, request=request).is_valid():
             continue
-        options[dimension] = _options(dimension, supervisor=supervisor)
-        for value, _label in options[dimension]:
+        for value, _label in _options(dimension, supervisor=supervisor):
             option_data = data.copy()
             option_data[dimension] = value
-            querysets[f"{dimension}:{value}"] = ComplaintFilter(option_data, queryset=scope, request=request).qs
-    counts = complaint_capped_counts(querysets, cap=cap)
-    facets: list[Facet] = []
-    labels = {
-        "status": "Status",
-        "source": "Source",
-        "channel": "Channel",
-        "category": "Category",
-        "assigned": "Assigned",
-    }
-    for dimension, choices in options.items():
-        current = params.get(dimension, "")
-        facet_options = []
-        for value, label in choices:
-            count = counts[f"{dimension}:{value}"]
-            selected = current == value
-            if not selected and count.value == 0 and dimension in ("channel", "category"):
-                continue  # thirty empty rows help nobody; the filter form still lists every option
-            facet_options.append(
-                FacetOption(
-                    value=value,
-                    label=label,
-                    count=count,
-                    selected=selected,
-                    url=_with(params, **{dimension: None if selected else value}),
-                )
-            )
-        facets.append(Facet(name=dimension, label=labels[dimension], options=facet_options))
-    return facets
+            querysets[f"{dimension}={value}"] = ComplaintFilter(option_data, queryset=scope, request=request).qs
+    return complaint_capped_counts(querysets, cap=cap)
+
+
+def counts_cache_key(*, params: QueryDict, user_id: int, supervisor: bool) -> str:
+    # Agents see different closed complaints and "assigned to me" differs per person.
+    relevant = sorted(
+        (k, v) for k, v in params.items() if k in (*FACET_DIMENSIONS, "q", "received_from", "received_to")
+    )
+    digest = hashlib.sha256(repr(relevant).encode()).hexdigest()[:32]
+    return f"agents:counts:{'s' if supervisor else 'a'}:{user_id}:{digest}"
 
 
 def page_url(params: QueryDict, *, after: str | None = None, before: str | None = None) -> str:

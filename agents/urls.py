@@ -6,6 +6,7 @@ app_name = "agents"
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
+    path("counts/", queue.queue_counts, name="counts"),
     path("complaints/bulk/", queue.bulk, name="bulk"),
     path("complaints/<uuid:pk>/", complaint.complaint_detail, name="complaint"),
     path("complaints/<uuid:pk>/attachments/<int:index>/", files.attachment, name="attachment"),

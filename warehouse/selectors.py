@@ -36,6 +36,11 @@ SEARCH_DOCUMENT = (
 )
 
 
+def complaint_list_base() -> QuerySet[Complaint]:
+    """What lists start from; agents.filters.ComplaintFilter narrows it by status and role."""
+    return Complaint.objects.select_related("assigned_to")
+
+
 def complaint_scope(*, user_id: int | None, see_all: bool) -> QuerySet[Complaint]:
     """What a person may see: supervisors everything; agents the open queue and their own."""
     qs = Complaint.objects.select_related("assigned_to")

@@ -126,6 +126,9 @@ def test_an_agent_logs_in_filters_the_queue_opens_a_complaint_and_resolves_it(pa
     rows = page.locator("[data-row]")
     assert rows.count() == 4
     assert rows.first.locator(".c-ref a").inner_text() == made["outage"].reference  # urgent first
+    page.wait_for_selector("body.counts-loaded")  # the per-filter counts arrive after the list
+    assert page.locator("[data-count-for='category=billing']").inner_text() == "1"
+    assert page.locator("[data-count-for='status=pending']").inner_text() == "4"
     shot(page, "queue")
 
     # Filter: only billing complaints, with the count beside the option.

@@ -17,7 +17,14 @@ from agents.views.queue import safe_next
 from classification.models import Category
 from lake import LakeError, get_lake
 from warehouse.models import Complaint
-from warehouse.selectors import QueuePosition, complaint_history, complaint_queue_page, complaint_scope
+from warehouse.selectors import (
+    OPEN_STATUSES,
+    QueuePosition,
+    complaint_history,
+    complaint_list_base,
+    complaint_queue_page,
+    complaint_scope,
+)
 from warehouse.services import (
     ComplaintConflict,
     complaint_assign,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,12 +13,20 @@ from django.views.decorators.http import require_GET, require_POST
 from agents.filters import STATUS_CHOICES, ComplaintFilter
 from agents.forms import AssignForm, BulkForm, ResolveForm
 from agents.permissions import agent_required, is_supervisor
-from agents.queue import FACET_DIMENSIONS, page_url, queue_facets
+from agents.queue import (
+    COUNTS_CACHE_SECONDS,
+    FACET_DIMENSIONS,
+    counts_cache_key,
+    page_url,
+    queue_facet_counts,
+    queue_facets,
+)
 from classification.models import Category
 from warehouse.selectors import (
     QueuePosition,
     complaint_capped_count,
     complaint_queue_page,
+    complaint_list_base,
     complaint_scope,
 )
 from warehouse.services import complaints_bulk_assign, complaints_bulk_resolve
@@ -38,7 +47,7 @@ def _position(token: str | None) -> QueuePosition | None:
 @agent_required
 def queue(request: HttpRequest) -> HttpResponse:
     supervisor = is_supervisor(request.user)
-    scope = complaint_scope(user_id=request.user.pk, see_all=supervisor)
+    scope = complaint_list_base()
     filterset = ComplaintFilter(request.GET, queryset=scope, request=request)
     valid = filterset.is_valid()
     qs = filterset.qs if valid else scope.none()
@@ -49,9 +58,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filterset": filterset,
         "page": page,
         "total": complaint_capped_count(qs),
-        "facets": queue_facets(params=request.GET, scope=scope, request=request, supervisor=supervisor)
-        if valid
-        else [],
+        "facets": queue_facets(params=request.GET, supervisor=supervisor),
+        "counts_url": reverse("agents:counts") + ("?" + request.GET.urlencode() if request.GET else ""),
         "next_url": page_url(request.GET, after=page.next.encode()) if page.next else "",
         "previous_url": page_url(request.GET, before=page.previous.encode()) if page.previous else "",
         "first_url": page_url(request.GET) if request.GET.get("after") or request.GET.get("before") else "",
@@ -68,6 +76,22 @@ def queue(request: HttpRequest) -> HttpResponse:
         "category_names": dict(Category.objects.values_list("slug", "name")),
     }
     return render(request, "agents/queue.html", context)
+
+
+@require_GET
+@agent_required
+def queue_counts(request: HttpRequest) -> JsonResponse:
+    """The per-filter counts of the queue page, fetched by the page after it has shown the list."""
+    supervisor = is_supervisor(request.user)
+    key = counts_cache_key(params=request.GET, user_id=request.user.pk, supervisor=supervisor)
+    counts = cache.get(key)
+    if counts is None:
+        found = queue_facet_counts(
+            params=request.GET, scope=complaint_list_base(), request=request, supervisor=supervisor
+        )
+        counts = {name: {"value": c.value, "capped": c.capped, "text": str(c)} for name, c in found.items()}
+        cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return JsonResponse({"counts": counts, "cached_seconds": COUNTS_CACHE_SECONDS})
 
 
 @require_POST

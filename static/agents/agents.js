@@ -79,6 +79,30 @@
   });
   refreshBulk();
 
+  // --- per-filter counts: fetched after the list is on screen ---------------------------
+  var countsHolder = document.querySelector("[data-counts-url]");
+  if (countsHolder && window.fetch) {
+    fetch(countsHolder.dataset.countsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        document.querySelectorAll("[data-count-for]").forEach(function (cell) {
+          var count = body.counts[cell.dataset.countFor];
+          if (!count) return;
+          cell.textContent = count.text;
+          var link = cell.closest("a");
+          if (count.value === 0 && link && !link.classList.contains("selected")) {
+            link.classList.add("empty");
+            var facet = link.closest("[data-facet]");
+            // Thirty empty channels and categories help nobody: hide those, keep the rest visible.
+            if (facet && /channel|category/.test(facet.dataset.facet)) link.parentNode.hidden = true;
+          }
+        });
+        document.body.classList.add("counts-loaded");
+      })
+      .catch(function () { /* the counts are a convenience; the queue works without them */ });
+  }
+
   // --- rows: click to open ---------------------------------------------------------------
   rows.forEach(function (row, index) {
     row.addEventListener("click", function (event) {

@@ -14,6 +14,7 @@ exist on SQLite, where plain indexes are made and the word search falls back to 
 from django.db import migrations
 
 OPEN = "status IN ('pending', 'in_progress')"
+CLOSED = "status IN ('resolved', 'dismissed')"
 
 BTREE = [
     ("complaint_q_open", "urgent, received_at, id", OPEN),
@@ -22,6 +23,8 @@ BTREE = [
     ("complaint_q_category", "category, urgent, received_at, id", OPEN),
     ("complaint_q_assignee", "assigned_to_id, urgent, received_at, id", OPEN),
     ("complaint_q_status", "status, urgent, received_at, id", ""),
+    # An agent's own closed complaints (the only closed ones an agent sees).
+    ("complaint_q_assignee_closed", "assigned_to_id, status, urgent, received_at, id", CLOSED),
 ]
 SEARCH = (
     "complaint_q_search",
