@@ -27,10 +27,7 @@ import asyncio
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,40 +37,20 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-VENV_BIN = Path(sys.executable).parent
-DOCS = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- webhook-bench:start -->", "<!-- webhook-bench:end -->"
-
-DB_NAME = "bench_webhooks"
-PG_DSN = os.environ.get("BENCH_PG_DSN", "postgres://postgres@127.0.0.1:5432")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
-TOKEN = "0123456789abcdef0123456789abcdef"
-PUBLIC = "https://complaints.example.com"
-BODY = (ROOT / "ingestion" / "tests" / "payloads" / "twilio_sms.txt").read_bytes()
-SIGNATURE = "vOz9RiMlIMXAtINswIyDN4vtMwQ="  # the stored payload's recorded X-Twilio-Signature
-
-
-def bench_env(lake_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "webhook_settings",
-        "PYTHONPATH": f"{ROOT}{os.pathsep}{BENCH}",
-        "DATABASE_URL": f"{PG_DSN}/{DB_NAME}",
-        "DB_CONN_MAX_AGE": "600",
-        "REDIS_URL": REDIS_URL,
-        "LAKE_URL": lake_dir.as_uri(),
-        "LAKE_FSYNC": "true",
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": PUBLIC,
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": "",
-    }
-
+from webhook_common import (
+    BENCH,
+    BODY,
+    DB_NAME,
+    DOCS,
+    END,
+    PG_DSN,
+    REDIS_URL,
+    ROOT,
+    SIGNATURE,
+    START,
+    bench_env,
+)
+from webhook_load import WRK_SCRIPT, ServerCpu, free_port, open_loop, start_gunicorn, stop, wrk
 
 # --- set-up ---------------------------------------------------------------------------------
 
@@ -96,265 +73,6 @@ def flush_queue() -> None:
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(VENV_BIN / "gunicorn"),
-        "complaintsite.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread" if threads > 1 else "sync",
-        "--threads",
-        str(threads),
-        "--backlog",
-        "2048",
-        "--keep-alive",
-        "5",
-        "--log-level",
-        "warning",
-    ]
-    proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("gunicorn exited during start-up") from None
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start within 60 s")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-# --- load ---------------------------------------------------------------------------------
-
-WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = [==[{body}]==]
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["X-Twilio-Signature"] = "{signature}"
-"""
-
-
-def wrk(url: str, *, duration: int, connections: int, script: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t",
-            "2",
-            "-c",
-            str(connections),
-            "-d",
-            f"{duration}s",
-            "--latency",
-            "--timeout",
-            "10s",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=duration + 60,
-    ).stdout
-    completed = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50_ms": _wrk_ms(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
-        "p99_ms": _wrk_ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
-        "completed": completed,
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0,
-    }
-
-
-def _wrk_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
-class ServerCpu:
-    """CPU seconds used by the server side of one URL's load: gunicorn (master and workers) and the
-    PostgreSQL backends serving the bench database. Unlike req/s this barely moves when other
-    work shares the machine, so it is the steadier way to compare the two URLs."""
-
-    def __init__(self, gunicorn_pid: int) -> None:
-        self.gunicorn_pid = gunicorn_pid
-
-    def _pids(self) -> dict[int, str]:
-        import psutil
-        import psycopg2
-
-        root = psutil.Process(self.gunicorn_pid)
-        pids = {pid: "gunicorn" for pid in (root.pid, *(child.pid for child in root.children(recursive=True)))}
-        conn = psycopg2.connect(f"{PG_DSN}/postgres")
-        with conn.cursor() as cur:
-            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DB_NAME])
-            pids.update({row[0]: "postgres" for row in cur.fetchall()})
-        conn.close()
-        return pids
-
-    def snapshot(self) -> dict[int, tuple[str, float]]:
-        import psutil
-
-        times = {}
-        for pid, group in self._pids().items():
-            try:
-                cpu = psutil.Process(pid).cpu_times()
-            except psutil.Error:
-                continue
-            times[pid] = (group, cpu.user + cpu.system)
-        return times
-
-    @staticmethod
-    def used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
-        groups: dict[str, float] = {"gunicorn": 0.0, "postgres": 0.0}
-        for pid, (group, seconds) in after.items():
-            groups[group] += seconds - before.get(pid, (group, 0.0))[1]
-        return groups
-
-
-async def open_loop(url: str, *, rate: int, duration: int) -> dict[str, Any]:
-    """Requests sent on a fixed schedule; latency counts from the scheduled time, so a stall shows."""
-    import aiohttp
-
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": SIGNATURE}
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    total = rate * duration
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-
-        async def one(scheduled: float) -> None:
-            async with session.post(url, data=BODY, headers=headers) as response:
-                await response.read()
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-            latencies.append(time.perf_counter() - scheduled)
-
-        start = time.perf_counter() + 0.05
-        tasks = []
-        for i in range(total):
-            scheduled = start + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(scheduled)))
-        await asyncio.gather(*tasks)
-    latencies.sort()
-    return {
-        "rate": rate,
-        "sent": total,
-        "statuses": statuses,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "max_ms": latencies[-1] * 1000,
-    }
-
-
-# --- step costs (runs inside a Django process: --steps) ------------------------------------
-
-
-def measure_steps(iterations: int) -> dict[str, dict[str, float]]:
-    import django
-
-    django.setup()
-    from django.db import connection, transaction
-    from django.http import QueryDict
-    from django.test import RequestFactory
-    from django.utils import timezone
-
-    from ingestion.models import RawEvent
-    from ingestion.services import raw_event_receive
-    from ingestion.signatures import twilio_request_valid
-    from ingestion.tasks import process_raw_event
-    from ingestion.views.webhooks import twilio_sms
-    from lake import get_lake, raw_key
-
-    lake = get_lake()
-    factory = RequestFactory()
-    url = PUBLIC + "/webhooks/twilio/sms/"
-
-    def signature() -> None:
-        assert twilio_request_valid(url=url, params=QueryDict(BODY), signature=SIGNATURE, auth_token=TOKEN)
-
-    def lake_write() -> None:
-        lake.write(raw_key("sms", timezone.now(), uuid.uuid4(), "form"), BODY)
-
-    def ledger_commit() -> None:
-        with transaction.atomic():
-            RawEvent.objects.create(
-                source="sms",
-                provider="twilio",
-                lake_key=f"bench/{uuid.uuid4()}",
-                sha256="0" * 64,
-                size=len(BODY),
-                received_at=timezone.now(),
-            )
-
-    def enqueue() -> None:
-        process_raw_event.apply_async(args=[str(uuid.uuid4())], retry=False)
-
-    def receive() -> None:
-        raw_event_receive(source="sms", provider="twilio", body=BODY, ext="form", content_type="x")
-
-    def view() -> None:
-        request = factory.post(
-            "/webhooks/twilio/sms/",
-            BODY,
-            content_type="application/x-www-form-urlencoded",
-            HTTP_X_TWILIO_SIGNATURE=SIGNATURE,
-        )
-        assert twilio_sms(request).status_code == 200
-
-    steps = {
-        "signature (RequestValidator)": signature,
-        "lake write (file, fsync file + folder)": lake_write,
-        "ledger commit (INSERT + COMMIT)": ledger_commit,
-        "enqueue (Celery publish to Redis)": enqueue,
-        "raw_event_receive (lake + ledger + enqueue)": receive,
-        "whole view, in-process (no HTTP)": view,
-    }
-    results: dict[str, dict[str, float]] = {}
-    for name, step in steps.items():
-        for _ in range(min(50, iterations)):  # warm connections and caches
-            step()
-        times = []
-        cpu = time.process_time()
-        for _ in range(iterations):
-            started = time.perf_counter()
-            step()
-            times.append((time.perf_counter() - started) * 1000)
-        cpu_ms = (time.process_time() - cpu) * 1000 / iterations
-        times.sort()
-        results[name] = {
-            "mean_ms": statistics.fmean(times),
-            "p50_ms": times[len(times) // 2],
-            "p99_ms": times[int(len(times) * 0.99) - 1],
-            "cpu_ms": cpu_ms,
-        }
-    connection.close()
-    return results
 
 
 # --- report -------------------------------------------------------------------------------
@@ -493,7 +211,6 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run (0: skip)")
     parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/benchmarks.md")
     parser.add_argument("--notes", default="", help="markdown appended to the section (findings)")
-    parser.add_argument("--steps", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Bounded load, always: short rounds, few of them, loopback only.
     args.duration = min(args.duration, 60)
@@ -501,9 +218,6 @@ def main() -> None:
     args.rate = min(args.rate, 2000)
     args.open_seconds = min(args.open_seconds, 60)
 
-    if args.steps:
-        print(json.dumps(measure_steps(args.iterations)))
-        return
     if not shutil.which("wrk"):
         sys.exit("wrk is needed for the closed-loop rounds: apt-get install wrk")
 
@@ -528,7 +242,8 @@ def main() -> None:
                 run = wrk(base + path, duration=args.duration, connections=args.connections, script=script)
                 used = ServerCpu.used(before, cpu.snapshot())
                 for group, seconds in used.items():
-                    run[f"{group}_cpu_ms"] = 1000 * seconds / max(run["completed"], 1)
+                    # A round in which nothing completed (a starved machine) has no per-request cost.
+                    run[f"{group}_cpu_ms"] = 1000 * seconds / run["completed"] if run["completed"] else float("nan")
                 run["cpu_ms_per_request"] = run["gunicorn_cpu_ms"] + run["postgres_cpu_ms"]
                 result[name].append(run)
         result["open_loop"] = asyncio.run(
@@ -542,7 +257,7 @@ def main() -> None:
     result["steps"] = {}
     if args.iterations:
         steps = subprocess.run(
-            [sys.executable, __file__, "--steps", "--iterations", str(args.iterations)],
+            [sys.executable, str(BENCH / "webhook_steps.py"), str(args.iterations)],
             env=env,
             cwd=ROOT,
             capture_output=True,

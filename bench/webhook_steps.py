@@ -1,0 +1,101 @@
+"""The cost of each accept step, one request at a time, in a Django process with the bench settings.
+
+Run by bench/webhook_accept.py in a child process (DJANGO_SETTINGS_MODULE=webhook_settings);
+prints one JSON object: step name -> mean, p50, p99 and CPU milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+import uuid
+
+from webhook_common import BODY, PUBLIC, SIGNATURE, TOKEN
+
+
+def measure_steps(iterations: int) -> dict[str, dict[str, float]]:
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+    from django.http import QueryDict
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from ingestion.models import RawEvent
+    from ingestion.services import raw_event_receive
+    from ingestion.signatures import twilio_request_valid
+    from ingestion.tasks import process_raw_event
+    from ingestion.views.webhooks import twilio_sms
+    from lake import get_lake, raw_key
+
+    lake = get_lake()
+    factory = RequestFactory()
+    url = PUBLIC + "/webhooks/twilio/sms/"
+
+    def signature() -> None:
+        assert twilio_request_valid(url=url, params=QueryDict(BODY), signature=SIGNATURE, auth_token=TOKEN)
+
+    def lake_write() -> None:
+        lake.write(raw_key("sms", timezone.now(), uuid.uuid4(), "form"), BODY)
+
+    def ledger_commit() -> None:
+        with transaction.atomic():
+            RawEvent.objects.create(
+                source="sms",
+                provider="twilio",
+                lake_key=f"bench/{uuid.uuid4()}",
+                sha256="0" * 64,
+                size=len(BODY),
+                received_at=timezone.now(),
+            )
+
+    def enqueue() -> None:
+        process_raw_event.apply_async(args=[str(uuid.uuid4())], retry=False)
+
+    def receive() -> None:
+        raw_event_receive(source="sms", provider="twilio", body=BODY, ext="form", content_type="x")
+
+    def view() -> None:
+        request = factory.post(
+            "/webhooks/twilio/sms/",
+            BODY,
+            content_type="application/x-www-form-urlencoded",
+            HTTP_X_TWILIO_SIGNATURE=SIGNATURE,
+        )
+        assert twilio_sms(request).status_code == 200
+
+    steps = {
+        "signature (RequestValidator)": signature,
+        "lake write (file, fsync file + folder)": lake_write,
+        "ledger commit (INSERT + COMMIT)": ledger_commit,
+        "enqueue (Celery publish to Redis)": enqueue,
+        "raw_event_receive (lake + ledger + enqueue)": receive,
+        "whole view, in-process (no HTTP)": view,
+    }
+    results: dict[str, dict[str, float]] = {}
+    for name, step in steps.items():
+        for _ in range(min(50, iterations)):  # warm connections and caches
+            step()
+        times = []
+        cpu = time.process_time()
+        for _ in range(iterations):
+            started = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - started) * 1000)
+        cpu_ms = (time.process_time() - cpu) * 1000 / iterations
+        times.sort()
+        results[name] = {
+            "mean_ms": statistics.fmean(times),
+            "p50_ms": times[len(times) // 2],
+            "p99_ms": times[int(len(times) * 0.99) - 1],
+            "cpu_ms": cpu_ms,
+        }
+    connection.close()
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_steps(int(sys.argv[1]) if len(sys.argv) > 1 else 300)))
