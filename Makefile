@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 PORT ?= 8000
 
-.PHONY: run test test-fast lint format typecheck migrations-check bench superuser clean
+.PHONY: run test test-fast lint format typecheck migrations-check bench faults faults-quick simulate superuser clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -58,6 +58,20 @@ migrations-check: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+# Fault injection (faults/run.py): a private PostgreSQL cluster, Redis, gunicorn, worker and beat
+# under simulated traffic while Redis stops, workers are SIGKILLed, PostgreSQL restarts and the
+# lake goes read-only; fails if any accepted message is lost. About 7 minutes; faults-quick ~3.
+faults: $(STAMP)
+	$(PY) -m faults $(FAULTS_ARGS)
+
+faults-quick: $(STAMP)
+	$(PY) -m faults --quick $(FAULTS_ARGS)
+
+# Synthetic traffic against a running `make run` (RATE messages/s for DURATION seconds); the
+# providers' secrets come from .env, as for `make run` (a provider without one is skipped).
+simulate: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(VENV)/bin/honcho run $(PY) manage.py simulate_traffic --rate $${RATE:-5} --duration $${DURATION:-60} --base-url http://127.0.0.1:$(PORT)
 
 clean:
 	rm -rf var/broker var/cache var/static
