@@ -51,7 +51,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy complaintsite ingestion classification warehouse agents lake
+	$(VENV)/bin/mypy complaintsite ingestion classification warehouse agents lake monitoring metrics
 
 migrations-check: $(STAMP)
 	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
