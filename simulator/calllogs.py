@@ -27,7 +27,7 @@ class CallLogFile:
     name: str
     data: bytes
     expected: tuple[Expected, ...]
-    bad_rows: tuple[int, ...]  # 1-based line numbers (counting the header in CSV)
+    bad_rows: tuple[int, ...]  # 1-based line where each broken row starts (the header is line 1 in CSV)
     duplicate_rows: int
 
 
@@ -77,36 +77,38 @@ def build(
 ) -> CallLogFile:
     """`calls` good calls over the last hour, plus a few broken rows and repeated calls."""
     now = now or datetime.now(UTC)
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[dict[str, object], bool]] = []  # (row, is it a broken one)
     expected: list[Expected] = []
-    bad: list[int] = []
     duplicates = 0
-    header_lines = 1 if fmt == "csv" else 0
     for i in range(calls):
         at = now - timedelta(seconds=3600 * (calls - i) / max(calls, 1))
         row, exp = _call(gen, rng, at)
-        rows.append(row)
+        rows.append((row, False))
         expected.append(exp)
         if rng.random() < bad_share:
-            rows.append(_bad_row(rng, at))
-            bad.append(len(rows) + header_lines)
+            rows.append((_bad_row(rng, at), True))
         if rng.random() < duplicate_share:
-            rows.append(dict(row))
+            rows.append((dict(row), False))
             duplicates += 1
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     name = f"calls-{stamp}-{uuid.uuid4().hex[:8]}.{fmt}"
+    bad: list[int] = []
     if fmt == "jsonl":
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+        lines = [json.dumps(r, ensure_ascii=False) + "\n" for r, _ in rows]
+        bad = [n for n, (_, broken) in enumerate(rows, start=1) if broken]
+        data = "".join(lines).encode()
     elif fmt == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(
-            out, fieldnames=["call_id", "timestamp", "call_duration", "transcript", "caller", "agent", "queue"]
-        )
+        fields = ["call_id", "timestamp", "call_duration", "transcript", "caller", "agent", "queue"]
+        writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
-        for r in rows:
+        for r, broken in rows:
+            if broken:
+                # A row's line is where it starts: transcripts span several lines inside quotes.
+                bad.append(out.getvalue().count("\n") + 1)
             flat = dict(r)
             if isinstance(flat.get("transcript"), list):
-                # CSV carries the customer's and agent's words as plain text, speaker-prefixed.
+                # CSV carries the turns as speaker-labelled lines of text.
                 flat["transcript"] = "\n".join(f"{t['speaker']}: {t['text']}" for t in flat["transcript"])  # type: ignore[union-attr]
             writer.writerow(flat)
         data = out.getvalue().encode()
