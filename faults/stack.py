@@ -149,7 +149,7 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         self.logs.mkdir(parents=True, exist_ok=True)
         log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(  # noqa: S603 - our own argv, no shell
+        proc = subprocess.Popen(
             argv, cwd=ROOT, env=env or self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         log.close()
@@ -179,7 +179,7 @@ class Stack:
     ) -> str:
         if as_postgres and self.as_postgres:
             argv = ["runuser", "-u", "postgres", "--", *argv]
-        done = subprocess.run(  # noqa: S603 - our own argv, no shell
+        done = subprocess.run(
             argv,
             cwd=ROOT,
             env=env,

@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (the statements are built from the catalog's own names, to be refused)
 """The analyst's PostgreSQL role cannot write anywhere: every table, view and sequence, tried for real.
 
 The reporting tests try a sample of writes and inspect the catalog with the reporting code's own

@@ -1,4 +1,3 @@
-# ruff: noqa: S106  (test secrets, as in the providers' documented examples)
 """Every webhook refuses unsigned, wrongly signed and altered requests, and keeps nothing of them.
 
 A thin cross-check of the channels' own tests: the requests here are built by the simulator's

@@ -1,4 +1,3 @@
-# ruff: noqa: S106  (test secrets)
 """`manage.py simulate_traffic` against a live server: real HTTP, real signatures, real pipeline.
 
 The server is pytest-django's live server (same database, same lake; tasks run eagerly), so
