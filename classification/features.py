@@ -65,7 +65,14 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
     char_max: int = model.attrs["char_max"]
     batch_keys: list[np.ndarray] = []
     batch_vals: list[np.ndarray] = []
+    cache_key = ("complaints.ngram_features", word_n, char_min, char_max)
     for doc in docs:
+        cached = doc.user_data.get(cache_key)
+        if cached is not None:
+            # Training sees the same Doc objects every epoch: extract their features once.
+            batch_keys.append(cached[0])
+            batch_vals.append(cached[1])
+            continue
         norms = doc.to_array(NORM).astype(np.uint64)
         parts = [norms] + [ops.ngrams(n, norms) for n in range(2, word_n + 1) if norms.size >= n]
         wkeys, wvals = _weighted(np.concatenate(parts) if parts else norms)
@@ -77,8 +84,10 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
             ckeys, cvals = _weighted(chars)
             keys.append(ckeys)
             vals.append(cvals)
-        batch_keys.append(np.concatenate(keys))
-        batch_vals.append(np.concatenate(vals))
+        doc_keys, doc_vals = np.concatenate(keys), np.concatenate(vals)
+        doc.user_data[cache_key] = (doc_keys, doc_vals)
+        batch_keys.append(doc_keys)
+        batch_vals.append(doc_vals)
     lengths = np.asarray([k.shape[0] for k in batch_keys], dtype="int32")
     out = (
         ops.asarray(np.concatenate(batch_keys)),

@@ -38,7 +38,9 @@ FINE_SEP = ":"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    architecture: str = "ensemble"  # ensemble: TextCatEnsemble.v2 (n-gram BOW + CNN) | bow: n-gram BOW only
+    # bow: our word + character n-gram BOW | ensemble: spaCy's TextCatEnsemble.v2 (that BOW + a CNN over
+    # MultiHashEmbed) | spacy_bow: spaCy's stock TextCatBOW.v3 (word n-grams only), for comparison
+    architecture: str = "bow"
     width: int = 64
     depth: int = 2
     embed_rows: int = 5000
@@ -53,6 +55,7 @@ class TrainConfig:
     batch_size: int = 16
     use_averages: bool = True
     joint_reasons: bool = True
+    normalise: bool = True  # the rule-based normaliser in front of the tokenizer
     seed: int = 13
 
     @classmethod
@@ -163,6 +166,14 @@ def component_config(config: TrainConfig) -> dict[str, Any]:
     }
     if config.architecture == "bow":
         return bow
+    if config.architecture == "spacy_bow":
+        return {
+            "@architectures": "spacy.TextCatBOW.v3",
+            "exclusive_classes": True,
+            "ngram_size": config.word_ngrams,
+            "no_output_layer": False,
+            "length": config.hash_length,
+        }
     if config.architecture != "ensemble":
         raise ValueError(f"unknown architecture {config.architecture!r}")
     rows = config.embed_rows
@@ -191,7 +202,7 @@ def component_config(config: TrainConfig) -> dict[str, Any]:
 
 
 def blank_pipeline(task: str, fine_labels: Sequence[str], config: TrainConfig) -> Language:
-    nlp = spacy.blank("en", config={"nlp": {"tokenizer": TOKENIZER_CONFIG}})
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": TOKENIZER_CONFIG}} if config.normalise else {})
     textcat = nlp.add_pipe("textcat", name=f"textcat_{task}", config={"model": component_config(config)})
     for label in fine_labels:
         textcat.add_label(label)  # type: ignore[attr-defined]
@@ -274,6 +285,7 @@ def train_task_model(
     rng = random.Random(config.seed)
     order = list(range(len(examples)))
     dev_texts = [e.text for e in dev]
+    dev_docs = [nlp.make_doc(text) for text in dev_texts]  # tokenised once, scored every epoch
     dev_gold = [e.label for e in dev]
     pipe = nlp.get_pipe(component)
     best: tuple[float, int, bytes, Decision] | None = None
@@ -285,7 +297,11 @@ def train_task_model(
         for batch in minibatch([examples[i] for i in order], size=config.batch_size):
             nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
         with nlp.use_params(optimizer.averages) if config.use_averages else _nullcontext():
-            scores, _ = model.scores(dev_texts)
+            fine = np.array(
+                [[doc.cats.get(label, 0.0) for label in fine_labels] for doc in pipe.pipe(dev_docs, batch_size=256)],
+                dtype="float32",
+            )
+            scores = coarse_scores(fine, fine_labels, labels)
             decision = tune_decision(dev_gold, scores, labels)
             f1 = classification_report(dev_gold, decision.apply(scores, labels), labels=labels)["macro_f1"]
             history.append(f1)

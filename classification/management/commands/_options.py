@@ -15,9 +15,10 @@ def add_training_options(parser: CommandParser) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the config's, 13)")
     parser.add_argument(
         "--architecture",
-        choices=["ensemble", "bow"],
+        choices=["bow", "ensemble", "spacy_bow"],
         default=None,
-        help="ensemble: n-gram BOW + CNN (default); bow: the n-gram BOW alone (faster to train)",
+        help="bow: word + character n-gram BOW (default); ensemble: that BOW + a CNN (TextCatEnsemble.v2); "
+        "spacy_bow: spaCy's stock TextCatBOW",
     )
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (early stopping on dev)")
     parser.add_argument("--fast", action="store_true", help="the small configuration used by the test suite")
