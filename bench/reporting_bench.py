@@ -127,12 +127,14 @@ def main() -> None:
     parser.add_argument("--db", default="bench_reporting")
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="also time a full rollup rebuild")
     args = parser.parse_args()
 
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
     os.environ["DATABASE_URL"] = f"{server}/{args.db}"
     os.environ.setdefault("TIME_ZONE", "Europe/London")
-    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DEBUG", "false")  # as in production: DEBUG keeps every query in memory
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "complaintsite.settings.base")
     import django
 
@@ -145,7 +147,9 @@ def main() -> None:
 
     from warehouse.models import Complaint
     from warehouse.reporting.roles import analyst_role_create, analyst_role_drop
-    from warehouse.reporting.rollups import rollups_update
+    from warehouse.reporting.daycompute import ROLLUP_MODELS
+    from warehouse.reporting.models import RollupWeeklyTrend
+    from warehouse.reporting.rollups import rollups_catch_up, rollups_requeue, rollups_update
     from warehouse.services import complaint_resolve
 
     with connection.cursor() as cursor:
@@ -186,6 +190,14 @@ def main() -> None:
                 }
             )
             print(f"{view:26} {what:55} {count:>8} rows {median:8.1f} ms (max {worst:.1f})", flush=True)
+        # Not a target: what the rollups spare an analyst (a live aggregate over every row).
+        with analyst.cursor() as cursor:
+
+            def live_per_day(cursor: Any = cursor) -> None:
+                cursor.execute("SELECT received_day, count(*) FROM reporting.complaints GROUP BY 1")
+                cursor.fetchall()
+
+            live_median, _ = timed(live_per_day, 3)
         analyst.close()
     finally:
         analyst_role_drop(name=name)
@@ -223,6 +235,22 @@ def main() -> None:
     incremental_s = time.perf_counter() - started
     print(f"incremental rollup run: {run.events} audit entries, {run.days} days, {incremental_s:.1f} s")
 
+    rebuild: dict[str, Any] = {}
+    if args.rebuild:
+        # From empty, as on a fresh install: a rebuild over unchanged rollups writes nothing.
+        with connection.cursor() as cursor:
+            for model in (*ROLLUP_MODELS, RollupWeeklyTrend):
+                cursor.execute(f"TRUNCATE {model._meta.db_table}")
+        started = time.perf_counter()
+        rollups_requeue()
+        runs = rollups_catch_up()
+        rebuild = {
+            "days": sum(r.days for r in runs),
+            "rows": sum(r.rows for r in runs),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        print(f"full rollup rebuild: {rebuild['days']} days, {rebuild['rows']} rows, {rebuild['seconds']} s")
+
     seed_file = ROOT / "var" / f"{args.db}-seed.json"
     summary = {
         "seed": json.loads(seed_file.read_text()) if seed_file.exists() else {},
@@ -232,6 +260,8 @@ def main() -> None:
         "filtered_messages": filtered,
         "results": results,
         "incremental": {"events": run.events, "days": run.days, "seconds": round(incremental_s, 2)},
+        "rebuild": rebuild,
+        "live_per_day_ms": round(live_median),
         "command": subprocess.list2cmdline(["bench/reporting_bench.py", *sys.argv[1:]]),
     }
     slow = [r for r in results if r["median_ms"] >= LIMIT_MS]
@@ -262,14 +292,27 @@ def write_docs(summary: dict[str, Any]) -> None:
     if seed:
         lines += [
             "",
-            f"Seeding: COPY {seed['copy_seconds']} s, secondary indexes {seed['index_seconds']} s; full rollup "
-            f"rebuild ({seed['rollup_days']} days, {seed['rollup_rows']:,} rollup rows) "
-            f"{seed['rollup_rebuild_seconds']} s.",
+            f"Seeding: COPY {seed['copy_seconds']} s, then the complaint table's secondary indexes "
+            f"{seed['index_seconds']} s.",
         ]
+    if summary["rebuild"]:
+        rebuild = summary["rebuild"]
+        lines.append(
+            f"Full rollup rebuild from empty tables (a fresh install, or `manage.py reporting_rollups --rebuild` "
+            f"after a change of TIME_ZONE: {rebuild['days']} days, {rebuild['rows']:,} rollup rows): "
+            f"{rebuild['seconds']} s."
+        )
     lines += [
         "",
-        f"Incremental rollup run (the beat task, every 5 minutes) after {inc['events']} complaints were resolved "
-        f"through the audited service: {inc['days']} days recomputed in {inc['seconds']} s.",
+        f"Incremental rollup run (the beat task, every 5 minutes) after {inc['events']} open complaints, picked at "
+        "random across the two years (the worst case: most touch a different day), were resolved through the "
+        f"audited service: {inc['days']} days recomputed in {inc['seconds']} s. A day costs about "
+        f"{round(1000 * inc['seconds'] / max(inc['days'], 1))} ms at this volume; a run's cost follows the number "
+        "of distinct days touched, not the number of changes.",
+        "",
+        "For comparison (not a target): counting per day from the live `reporting.complaints` over all its rows "
+        f"(`GROUP BY received_day`, two years) takes {summary['live_per_day_ms']} ms at this size; "
+        "`reporting.volume_daily` answers the same question from the rollups.",
         END,
     ]
     block = "\n".join(lines)

@@ -255,7 +255,8 @@ def main() -> None:
     server = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
     os.environ["DATABASE_URL"] = f"{server}/{args.db}"
     os.environ.setdefault("TIME_ZONE", "Europe/London")
-    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DEBUG", "false")  # as in production: DEBUG keeps every query in memory
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "complaintsite.settings.base")
     import psycopg2
 

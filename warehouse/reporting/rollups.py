@@ -46,7 +46,7 @@ class RunResult:
     skipped: bool = False
     events: int = 0
     days: int = 0
-    rows: int = 0
+    rows: int = 0  # rollup rows written (deleted or inserted)
     days_left: int = 0
 
 
@@ -193,10 +193,9 @@ def _drain(*, state: RollupState, owner: str, max_days: int, tz: tzinfo) -> tupl
     for day in RollupDirtyDay.objects.order_by("-day").values_list("day", flat=True)[:max_days]:
         rollups = day_compute(day=day, tz=tz)
         with transaction.atomic():
-            day_write(rollups=rollups)
+            rows += day_write(rollups=rollups)
             RollupDirtyDay.objects.filter(day=day).delete()
         done.append(day)
-        rows += rollups.rows
         if not _lease_renew(state=state, owner=owner):
             logger.warning("rollup lease lost after %d days; stopping", len(done))
             break

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from warehouse.models import ComplaintEvent
+from warehouse.models import Complaint, ComplaintEvent
 from warehouse.reporting.models import (
     ALL,
     RollupCategoryAgreement,
@@ -211,3 +211,17 @@ def test_queueing_the_whole_history_moves_the_change_feed_on_to_now(london) -> N
     assert RollupState.objects.get().last_event_id == event.id
     assert queued == (timezone.localdate() - date(2026, 9, 1)).days + 1
     assert RollupDirtyDay.objects.filter(day=date(2026, 9, 1)).exists()
+
+
+def test_recomputing_a_day_rewrites_only_the_rows_that_changed(autumn_data) -> None:
+    rebuild()
+    hourly = set(RollupVolumeHourly.objects.filter(day=AUTUMN).values_list("id", "complaints"))
+    Complaint.objects.filter(pk=autumn_data["b"].pk).update(status="resolved", resolved_at=utc("2026-10-25T12:00"))
+    rollups_requeue(since=AUTUMN, until=AUTUMN)
+
+    result = rollups_update(now=utc("2026-10-31T12:00"))
+
+    assert set(RollupVolumeHourly.objects.filter(day=AUTUMN).values_list("id", "complaints")) == hourly
+    assert sum(RollupDailyFlow.objects.filter(day=AUTUMN).values_list("resolved", flat=True)) == 3
+    # b's flow row (sms, billing) and four response-time rows changed: each one deleted and inserted.
+    assert result.rows == 2 * (1 + 4)
