@@ -146,9 +146,9 @@ def main() -> None:
     from django.utils import timezone
 
     from warehouse.models import Complaint
-    from warehouse.reporting.roles import analyst_role_create, analyst_role_drop
     from warehouse.reporting.daycompute import ROLLUP_MODELS
     from warehouse.reporting.models import RollupWeeklyTrend
+    from warehouse.reporting.roles import analyst_role_create, analyst_role_drop
     from warehouse.reporting.rollups import rollups_catch_up, rollups_requeue, rollups_update
     from warehouse.services import complaint_resolve
 
