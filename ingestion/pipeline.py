@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -240,6 +240,20 @@ class BulkResult:
     without_text: int = 0  # recorded, but nothing to classify (e.g. a call without transcript)
 
 
+@dataclass
+class BulkPlan:
+    """A batch read and classified, not yet written: messages_plan_bulk -> messages_write_bulk.
+
+    The two halves can run on different threads (classify batch N+1 while N is written); the
+    write half re-checks everything against the database, the plan only saves classifier work.
+    """
+
+    items: dict[tuple[str, str], InboundMessage]
+    received: int
+    texts: dict[tuple[str, str], str] = field(default_factory=dict)  # what was classified
+    verdicts: dict[tuple[str, str], Prediction] = field(default_factory=dict)
+
+
 def messages_ingest_bulk(*, event: RawEvent, inbound: Sequence[InboundMessage]) -> BulkResult:
     """Record, classify and route a batch of messages from one raw event, in bulk.
 
@@ -252,27 +266,47 @@ def messages_ingest_bulk(*, event: RawEvent, inbound: Sequence[InboundMessage]) 
       classified is never replaced.
     Idempotent: re-running a batch (a crash, a re-upload) adds nothing and classifies nothing twice.
     """
+    return messages_write_bulk(event=event, plan=messages_plan_bulk(inbound=inbound))
+
+
+def messages_plan_bulk(*, inbound: Sequence[InboundMessage]) -> BulkPlan:
+    """De-duplicate the batch and classify (one nlp.pipe batch) what will need a verdict."""
     unique: dict[tuple[str, str], InboundMessage] = {}
     for item in inbound:
         key = (item.source, item.external_id)
         if key not in unique or str(item.metadata.get("version", "")) > str(unique[key].metadata.get("version", "")):
             unique[key] = item
+    plan = BulkPlan(items=unique, received=len(inbound))
+    stored = _messages_state(list(unique))
+    for key, item in unique.items():
+        row = stored.get(key)
+        if row is None:
+            if item.text:
+                plan.texts[key] = item.text
+        elif row["status"] == Message.Status.NEW and row["text"]:
+            plan.texts[key] = row["text"]  # recorded by an interrupted run, never routed
+        elif item.text and not row["text"] and row["is_complaint"] is None:
+            plan.texts[key] = item.text  # the words a call was waiting for
+    keys = list(plan.texts)
+    if keys:
+        plan.verdicts = dict(zip(keys, classify_texts([plan.texts[k] for k in keys]), strict=True))
+    return plan
+
+
+def messages_write_bulk(*, event: RawEvent, plan: BulkPlan) -> BulkResult:
+    """Insert what is new (ON CONFLICT DO NOTHING), refresh what is stored, route the verdicts."""
+    unique = plan.items
     if not unique:
-        return BulkResult()
+        return BulkResult(received=plan.received, duplicates=plan.received)
     fresh = {key: _message_from(event, item) for key, item in unique.items()}
     Message.objects.bulk_create(fresh.values(), ignore_conflicts=True, batch_size=1000)
-
-    stored: dict[tuple[str, str], dict[str, Any]] = {}
-    for source in {key[0] for key in unique}:
-        rows = Message.objects.filter(
-            source=source, external_id__in=[key[1] for key in unique if key[0] == source]
-        ).values("id", "source", "external_id", "text", "status", "is_complaint", "metadata")
-        stored.update({(row["source"], row["external_id"]): row for row in rows})
+    stored = _messages_state(list(unique))
 
     pending: list[Message] = []
     resumed: list[uuid.UUID] = []
     created = updated = without_text = 0
-    duplicates = len(inbound) - len(unique)  # the same message twice in the batch
+    duplicates = plan.received - len(unique)  # the same message twice in the batch
+    refresh: dict[uuid.UUID, tuple[dict[str, Any], InboundMessage]] = {}
     for key, item in unique.items():
         row = stored.get(key)
         if row is None:
@@ -286,16 +320,33 @@ def messages_ingest_bulk(*, event: RawEvent, inbound: Sequence[InboundMessage]) 
             continue
         duplicates += 1
         if row["status"] == Message.Status.NEW and row["text"]:
-            resumed.append(row["id"])  # recorded by an interrupted run, never routed
-        elif _message_refresh(row=row, item=item):
-            updated += 1
-            if item.text and not row["text"]:
-                resumed.append(row["id"])
+            resumed.append(row["id"])
+        elif (item.text and not row["text"] and row["is_complaint"] is None) or item.metadata.get("version"):
+            refresh[row["id"]] = (row, item)
+    if refresh:
+        metadata = dict(Message.objects.filter(id__in=list(refresh)).values_list("id", "metadata"))
+        for message_id, (row, item) in refresh.items():
+            if _message_refresh(row={**row, "metadata": metadata.get(message_id) or {}}, item=item):
+                updated += 1
+                if item.text and not row["text"]:
+                    resumed.append(message_id)
     if resumed:
         pending.extend(Message.objects.filter(id__in=resumed, status=Message.Status.NEW).exclude(text=""))
-    complaints, filtered = messages_classify_and_route_bulk(messages=pending)
+
+    pairs: list[tuple[Message, Prediction]] = []
+    unplanned: list[Message] = []
+    for message in pending:
+        key = (message.source, message.external_id)
+        verdict = plan.verdicts.get(key)
+        if verdict is not None and plan.texts.get(key) == message.text:
+            pairs.append((message, verdict))
+        else:
+            unplanned.append(message)  # the database changed since the plan (a concurrent run)
+    if unplanned:
+        pairs.extend(zip(unplanned, classify_texts([m.text for m in unplanned]), strict=True))
+    complaints, filtered = messages_route_bulk(pairs=pairs)
     return BulkResult(
-        received=len(inbound),
+        received=plan.received,
         created=created,
         duplicates=duplicates,
         updated=updated,
@@ -303,6 +354,16 @@ def messages_ingest_bulk(*, event: RawEvent, inbound: Sequence[InboundMessage]) 
         filtered=filtered,
         without_text=without_text,
     )
+
+
+def _messages_state(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    stored: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in {key[0] for key in keys}:
+        rows = Message.objects.filter(
+            source=source, external_id__in=[key[1] for key in keys if key[0] == source]
+        ).values("id", "source", "external_id", "text", "status", "is_complaint")
+        stored.update({(row["source"], row["external_id"]): dict(row) for row in rows})
+    return stored
 
 
 def _message_from(event: RawEvent, item: InboundMessage) -> Message:
@@ -364,18 +425,24 @@ def _message_refresh(*, row: dict[str, Any], item: InboundMessage) -> bool:
 
 
 def messages_classify_and_route_bulk(*, messages: Sequence[Message]) -> tuple[int, int]:
-    """messages_classify_and_route for big batches: one classifier call, bulk verdict updates.
+    """messages_classify_and_route for big batches: one classifier call, bulk writes."""
+    if not messages:
+        return 0, 0
+    return messages_route_bulk(pairs=list(zip(messages, classify_texts([m.text for m in messages]), strict=True)))
+
+
+def messages_route_bulk(*, pairs: Sequence[tuple[Message, Prediction]]) -> tuple[int, int]:
+    """message_route for many verdicts at once. (complaints, filtered)
 
     Complaints are created by the warehouse's own bulk service (references, audit entries and
     metrics stay the warehouse's business); verdicts are written in one statement per page.
     """
-    if not messages:
+    if not pairs:
         return 0, 0
-    predictions = classify_texts([m.text for m in messages])
     now = timezone.now()
     filtered: list[Message] = []
     complaints: list[tuple[Message, Prediction]] = []
-    for message, prediction in zip(messages, predictions, strict=True):
+    for message, prediction in pairs:
         message.is_complaint = prediction.is_complaint
         message.not_complaint_reason = prediction.not_complaint_reason
         message.complaint_confidence = prediction.complaint_confidence

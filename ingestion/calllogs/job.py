@@ -35,8 +35,9 @@ from ingestion.calllogs import formats, lakeio, ledger
 from ingestion.calllogs.calls import inbound_from_record, inbound_from_transcript, transcripts_for
 from ingestion.calllogs.records import CallRecord, FileFormatError, RowReject
 from ingestion.calllogs.rejects import RejectsReport
+from ingestion.calllogs.writer import BatchWriter
 from ingestion.models import Message, RawEvent
-from ingestion.pipeline import BulkResult, messages_ingest_bulk
+from ingestion.pipeline import BulkResult, messages_ingest_bulk, messages_plan_bulk, messages_write_bulk
 from ingestion.sources import Source
 from ingestion.timeparse import get_zone
 from lake import Lake, LakeError, LakeObjectMissing, LakeUnavailable, get_lake, raw_key
@@ -244,6 +245,14 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
     if progress:
         progress(key, 0, lines, 0, False)
 
+    def written(result: BulkResult, *, last_line: int) -> None:  # on this thread, in batch order
+        summary.add(result)
+        ledger.call_log_event_heartbeat(
+            event=event, progress={"line": last_line, "calls": summary.calls, "rejected": summary.rejected}
+        )
+        if progress:
+            progress(key, last_line if lines else summary.calls, lines, summary.calls, False)
+
     def flush() -> None:
         if not batch:
             return
@@ -252,15 +261,14 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
         )
         inbound = [inbound_from_record(r, fmt=fmt, inbox_key=key, transcript=joined.get(r.call_id)) for r in batch]
         summary.calls += len(batch)
-        summary.add(messages_ingest_bulk(event=event, inbound=inbound))
-        ledger.call_log_event_heartbeat(
-            event=event, progress={"line": batch[-1].line, "calls": summary.calls, "rejected": summary.rejected}
+        plan = messages_plan_bulk(inbound=inbound)  # classified here, written below (maybe on the writer thread)
+        writer.submit(
+            lambda plan=plan: messages_write_bulk(event=event, plan=plan),  # type: ignore[misc]
+            then=lambda result, line=batch[-1].line: written(result, last_line=line),  # type: ignore[misc]
         )
-        if progress:
-            progress(key, batch[-1].line if lines else summary.calls, lines, summary.calls, False)
         batch.clear()
 
-    with RejectsReport(directory=settings.CALL_LOG_WORK_DIR) as rejects:
+    with RejectsReport(directory=settings.CALL_LOG_WORK_DIR) as rejects, BatchWriter() as writer:
         for parsed in formats.records(fmt, local, zone=zone):
             if isinstance(parsed, RowReject):
                 rejects.add(parsed)
@@ -270,6 +278,7 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
             if len(batch) >= settings.CALL_LOG_BATCH_SIZE:
                 flush()
         flush()
+        writer.drain()
         summary.rejects_key = rejects.save(lake=lake, raw_key=event.lake_key) or ""
         first_rejects = rejects.first
     if progress:

@@ -18,11 +18,11 @@ def call_log_schedule_ensure(*, periodic_task_model: Any = None, crontab_model: 
         from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
         periodic_task_model, crontab_model = PeriodicTask, CrontabSchedule
-    spec = settings.CALL_LOG_PERIODIC_TASK
+    spec: dict[str, Any] = settings.CALL_LOG_PERIODIC_TASK
     existing = periodic_task_model.objects.filter(name=spec["name"]).first()
     if existing is not None:
         return existing, False
-    fields = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
+    fields: dict[str, str] = {"minute": "*", "hour": "*", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
     fields.update(spec["crontab"])
     crontab = crontab_model.objects.filter(**fields, timezone="UTC").first() or crontab_model.objects.create(
         **fields, timezone="UTC"

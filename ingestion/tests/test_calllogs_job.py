@@ -174,15 +174,13 @@ def test_a_crash_in_the_middle_of_a_file_resumes_without_duplicates(
 ) -> None:
     settings.CALL_LOG_BATCH_SIZE = 10
     drop(file_lake, "big.jsonl", big_file(45))
-    classifier.fail_on_batch = 3  # two batches routed, the third blows up
+    classifier.fail_on_batch = 3  # two batches written, the classifier blows up on the third
 
     (first,) = call_logs_ingest().files
     assert first.outcome == "failed" and "simulated crash" in first.error
     event = RawEvent.objects.get()
     assert event.status == RawEvent.Status.FAILED and event.attempts == 1
-    assert Message.objects.count() == 30  # the third batch was recorded, not yet classified
-    assert Message.objects.filter(status=Message.Status.NEW).count() == 10
-    assert event.meta["progress"]["calls"] == 20
+    assert Message.objects.count() == 20 and event.meta["progress"]["calls"] == 20
 
     resumed, scanned = call_logs_ingest().files  # resumed from the ledger; the inbox copy is known
     assert (resumed.outcome, scanned.outcome) == ("ingested", "unchanged")
@@ -190,8 +188,34 @@ def test_a_crash_in_the_middle_of_a_file_resumes_without_duplicates(
     assert event.status == RawEvent.Status.PROCESSED and event.attempts == 2
     assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
     assert Complaint.objects.count() == 15
-    assert sorted(classifier.texts) == sorted({*classifier.texts})  # nobody was classified twice
+    assert sorted(classifier.texts) == sorted(set(classifier.texts))  # nobody was classified twice
     assert len(classifier.texts) == 45
+
+
+def test_calls_recorded_but_not_routed_when_the_run_died_are_routed_on_resume(
+    file_lake: Lake, classifier: KeywordClassifier, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingestion.pipeline as pipeline
+
+    settings.CALL_LOG_BATCH_SIZE = 10
+    drop(file_lake, "big.jsonl", big_file(45))
+    real_route, calls_made = pipeline.messages_route_bulk, []
+
+    def dies_on_the_third(**kwargs):  # type: ignore[no-untyped-def]
+        calls_made.append(1)
+        if len(calls_made) == 3:
+            raise RuntimeError("worker lost between the insert and the routing")
+        return real_route(**kwargs)
+
+    monkeypatch.setattr(pipeline, "messages_route_bulk", dies_on_the_third)
+    assert call_logs_ingest().files[0].outcome == "failed"
+    assert Message.objects.count() == 30  # the third batch is in, not yet routed
+    assert Message.objects.filter(status=Message.Status.NEW).count() == 10
+
+    call_logs_ingest()
+    assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
+    assert Complaint.objects.count() == 15
+    assert Complaint.objects.values("external_id").distinct().count() == 15
 
 
 def test_a_run_that_died_holding_a_file_is_taken_over_once_its_lease_expires(
@@ -307,3 +331,55 @@ def test_without_a_trained_model_the_files_wait_for_the_retry_instead_of_failing
     monkeypatch.setattr("ingestion.pipeline.classify_texts", fake)
     resumed, _ = call_logs_ingest().files
     assert resumed.outcome == "ingested" and Complaint.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_batches_are_written_on_a_second_thread_in_order(
+    file_lake: Lake, classifier: KeywordClassifier, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    import ingestion.pipeline as pipeline
+    from ingestion.calllogs.writer import BatchWriter
+
+    assert BatchWriter().threaded  # committed data, PostgreSQL: the writer thread is used
+    settings.CALL_LOG_BATCH_SIZE = 10
+    drop(file_lake, "big.jsonl", big_file(95))
+    real_write, writers = pipeline.messages_write_bulk, set()
+
+    def spy(**kwargs):  # type: ignore[no-untyped-def]
+        writers.add(threading.current_thread().name)
+        return real_write(**kwargs)
+
+    monkeypatch.setattr("ingestion.calllogs.job.messages_write_bulk", spy)
+    (file,) = call_logs_ingest().files
+    assert writers and all(name.startswith("calllog-writer") for name in writers)
+    assert (file.calls, file.new_calls, file.complaints, file.non_complaints) == (95, 95, 32, 63)
+    event = RawEvent.objects.get()
+    assert event.meta["progress"] == {"line": 95, "calls": 95, "rejected": 0}
+    assert Message.objects.count() == 95 and Complaint.objects.count() == 32
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_that_fails_on_the_writer_thread_fails_the_file_and_the_next_run_resumes_it(
+    file_lake: Lake, classifier: KeywordClassifier, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingestion.pipeline as pipeline
+
+    settings.CALL_LOG_BATCH_SIZE = 10
+    drop(file_lake, "big.jsonl", big_file(45))
+    real_route, calls_made = pipeline.messages_route_bulk, []
+
+    def dies_on_the_third(**kwargs):  # type: ignore[no-untyped-def]
+        calls_made.append(1)
+        if len(calls_made) == 3:
+            raise RuntimeError("database went away mid-batch")
+        return real_route(**kwargs)
+
+    monkeypatch.setattr(pipeline, "messages_route_bulk", dies_on_the_third)
+    (first,) = call_logs_ingest().files
+    assert first.outcome == "failed" and "database went away" in first.error
+    assert RawEvent.objects.get().status == RawEvent.Status.FAILED
+    call_logs_ingest()
+    assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
+    assert Complaint.objects.count() == 15
