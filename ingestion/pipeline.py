@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import JSONField
 from django.utils import timezone
 
 import metrics
@@ -298,9 +299,8 @@ def messages_write_bulk(*, event: RawEvent, plan: BulkPlan) -> BulkResult:
     unique = plan.items
     if not unique:
         return BulkResult(received=plan.received, duplicates=plan.received)
-    fresh = {key: _message_from(event, item) for key, item in unique.items()}
-    Message.objects.bulk_create(fresh.values(), ignore_conflicts=True, batch_size=1000)
-    stored = _messages_state(list(unique))
+    fresh, inserted = _messages_insert(event=event, items=unique)
+    stored = _messages_state([key for key in unique if fresh[key].id not in inserted])
 
     pending: list[Message] = []
     resumed: list[uuid.UUID] = []
@@ -309,15 +309,15 @@ def messages_write_bulk(*, event: RawEvent, plan: BulkPlan) -> BulkResult:
     refresh: dict[uuid.UUID, tuple[dict[str, Any], InboundMessage]] = {}
     for key, item in unique.items():
         row = stored.get(key)
-        if row is None:
-            continue  # deleted in between: nothing to route
-        if row["id"] == fresh[key].id:
+        if fresh[key].id in inserted or (row is not None and row["id"] == fresh[key].id):
             created += 1
             if fresh[key].text:
                 pending.append(fresh[key])
             else:
                 without_text += 1
             continue
+        if row is None:
+            continue  # deleted in between: nothing to route
         duplicates += 1
         if row["status"] == Message.Status.NEW and row["text"]:
             resumed.append(row["id"])
@@ -366,29 +366,69 @@ def _messages_state(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[s
     return stored
 
 
-def _message_from(event: RawEvent, item: InboundMessage) -> Message:
-    metadata = dict(item.metadata)
-    if not item.text:
-        metadata["unclassified"] = "no text"
-    return Message(
-        id=uuid.uuid4(),
-        raw_event=event,
-        source=item.source,
-        channel=item.channel,
-        provider=item.provider,
-        external_id=item.external_id,
-        customer_handle=item.customer_handle[:255],
-        customer_name=item.customer_name[:255],
-        contact_email=item.contact_email[:254],
-        contact_phone=item.contact_phone[:40],
-        text=item.text,
-        customer_category=item.customer_category[:50],
-        occurred_at=item.occurred_at,
-        received_at=event.received_at,
-        attachments=[a.as_json() for a in item.attachments],
-        metadata=metadata,
-        status=Message.Status.NEW if item.text else Message.Status.FILTERED,
-    )
+def _messages_insert(
+    *, event: RawEvent, items: dict[tuple[str, str], InboundMessage]
+) -> tuple[dict[tuple[str, str], Message], set[uuid.UUID]]:
+    """INSERT .. ON CONFLICT DO NOTHING; returns the rows as built and the ids actually inserted.
+
+    On PostgreSQL one statement per 500 rows with RETURNING, which also says which rows are new
+    without another query; the model's own bulk_create costs ~0.4 ms of Python a row, as much as
+    the rest of the job. Elsewhere bulk_create (the ids inserted are then found by a SELECT).
+    """
+    fields = Message._meta.concrete_fields
+    defaults = {f.attname: f.get_default() for f in fields}
+    now = timezone.now()
+    fresh: dict[tuple[str, str], Message] = {}
+    for key, item in items.items():
+        metadata = dict(item.metadata)
+        if not item.text:
+            metadata["unclassified"] = "no text"
+        values = {
+            **defaults,
+            "id": uuid.uuid4(),
+            "raw_event_id": event.id,
+            "source": item.source,
+            "channel": item.channel,
+            "provider": item.provider,
+            "external_id": item.external_id,
+            "customer_handle": item.customer_handle[:255],
+            "customer_name": item.customer_name[:255],
+            "contact_email": item.contact_email[:254],
+            "contact_phone": item.contact_phone[:40],
+            "text": item.text,
+            "customer_category": item.customer_category[:50],
+            "occurred_at": item.occurred_at,
+            "received_at": event.received_at,
+            "attachments": [a.as_json() for a in item.attachments],
+            "metadata": metadata,
+            "status": Message.Status.NEW if item.text else Message.Status.FILTERED,
+            "created_at": now,
+        }
+        fresh[key] = Message(*[values[f.attname] for f in fields])  # positional: Django's fast path
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_create(fresh.values(), ignore_conflicts=True, batch_size=500)
+        return fresh, set()
+    quote = connection.ops.quote_name
+    json_fields = {f.attname for f in fields if isinstance(f, JSONField)}
+    columns = ", ".join(quote(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    rows = list(fresh.values())
+    inserted: set[uuid.UUID] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            page = rows[start : start + 500]
+            params: list[Any] = []
+            for message in page:
+                for f in fields:
+                    value = getattr(message, f.attname)
+                    params.append(json.dumps(value) if f.attname in json_fields else value)
+            cursor.execute(
+                f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+                f"VALUES {', '.join([row_sql] * len(page))} ON CONFLICT DO NOTHING RETURNING {quote('id')}",
+                params,
+            )
+            inserted.update(uuid.UUID(str(row[0])) for row in cursor.fetchall())
+    return fresh, inserted
 
 
 def _message_refresh(*, row: dict[str, Any], item: InboundMessage) -> bool:
