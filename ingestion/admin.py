@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ingestion.admin_actions import replay_events, retry_events
 from ingestion.models import Message, RawEvent
 from ingestion.sms_concat import SmsConcatGroup, SmsConcatPart, SmsConcatSlot
 from warehouse.admin import ReadOnlyAdmin
@@ -21,6 +22,7 @@ class RawEventAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "lake_key", "=sha256")
     search_help_text = "Exact event id or SHA-256, or part of the lake key."
     date_hierarchy = "received_at"
+    actions = [retry_events, replay_events]  # failed/quarantined: filter by status, then act
 
     @admin.display(description="Error")
     def short_error(self, obj: RawEvent) -> str:
