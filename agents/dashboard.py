@@ -70,16 +70,17 @@ def source_choices() -> list[tuple[str, str]]:
 def filters_parse(params: QueryDict) -> DashboardFilters:
     """start, end (YYYY-MM-DD, local days, inclusive) and source; defaults: the last 30 days."""
     today = timezone.localdate()
+    end_text, start_text = str(params.get("end") or ""), str(params.get("start") or "")
     try:
-        end = date.fromisoformat(params["end"]) if params.get("end") else today
-        start = date.fromisoformat(params["start"]) if params.get("start") else end - timedelta(days=DEFAULT_DAYS - 1)
+        end = date.fromisoformat(end_text) if end_text else today
+        start = date.fromisoformat(start_text) if start_text else end - timedelta(days=DEFAULT_DAYS - 1)
     except ValueError as exc:
         raise FilterError(f"dates are YYYY-MM-DD: {exc}") from exc
     if start > end:
         raise FilterError("start is after end")
     if (end - start).days + 1 > MAX_DAYS:
         raise FilterError(f"a range of at most {MAX_DAYS} days, please")
-    source = params.get("source") or None
+    source = str(params.get("source") or "") or None
     if source is not None and source not in dict(source_choices()):
         raise FilterError(f"unknown source {source!r}")
     return DashboardFilters(start=start, end=end, source=source)

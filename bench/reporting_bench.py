@@ -91,7 +91,7 @@ QUERIES = [
     ("categories", "every row", "SELECT * FROM reporting.categories"),
     ("rollup_status", "every row", "SELECT * FROM reporting.rollup_status"),
 ]
-DASHBOARD = [
+DASHBOARD: list[tuple[str, dict[str, Any]]] = [
     ("default: last 30 days, all sources", {}),
     ("last 90 days, one source", {"days": 90, "source": "sms"}),
     ("last 365 days, all sources", {"days": 365}),
@@ -235,9 +235,9 @@ def main() -> None:
     for complaint_id in open_ids:
         complaint_resolve(complaint_id=complaint_id, actor=agent, note="Resolved for the benchmark.")
     started = time.perf_counter()
-    run = rollups_update(now=timezone.now() + timedelta(minutes=5))
+    incremental = rollups_update(now=timezone.now() + timedelta(minutes=5))
     incremental_s = time.perf_counter() - started
-    print(f"incremental rollup run: {run.events} audit entries, {run.days} days, {incremental_s:.1f} s")
+    print(f"incremental rollup run: {incremental.events} audit entries, {incremental.days} days, {incremental_s:.1f} s")
 
     rebuild: dict[str, Any] = {}
     if args.rebuild:
@@ -263,7 +263,7 @@ def main() -> None:
         "complaints": complaints,
         "filtered_messages": filtered,
         "results": results,
-        "incremental": {"events": run.events, "days": run.days, "seconds": round(incremental_s, 2)},
+        "incremental": {"events": incremental.events, "days": incremental.days, "seconds": round(incremental_s, 2)},
         "rebuild": rebuild,
         "live_per_day_ms": round(live_median),
         "command": subprocess.list2cmdline(["bench/reporting_bench.py", *sys.argv[1:]]),

@@ -142,7 +142,7 @@ def day_compute(*, day: date, tz: tzinfo) -> DayRollups:
     return result
 
 
-def _resolved_on(start: datetime, end: datetime) -> list[dict[str, object]]:
+def _resolved_on(start: datetime, end: datetime) -> list[dict[str, Any]]:
     return list(
         Complaint.objects.filter(status=Complaint.Status.RESOLVED, resolved_at__gte=start, resolved_at__lt=end)
         .order_by()
@@ -151,7 +151,7 @@ def _resolved_on(start: datetime, end: datetime) -> list[dict[str, object]]:
     )
 
 
-def _dismissed_on(start: datetime, end: datetime) -> list[dict[str, object]]:
+def _dismissed_on(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Complaints dismissed within [start, end): the complaint has no dismissal time of its own,
     so the audit entry of its (last) dismissal gives it."""
     dismissals = ComplaintEvent.objects.filter(complaint=OuterRef("pk"), to_status=Complaint.Status.DISMISSED)
@@ -165,7 +165,7 @@ def _dismissed_on(start: datetime, end: datetime) -> list[dict[str, object]]:
     )
 
 
-def _agreement(start: datetime, end: datetime) -> list[dict[str, object]]:
+def _agreement(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Web-form complaints (the only ones with a customer's category) by (customer's, classifier's).
 
     The classifier's category is what it said when the message arrived (kept on the message);
@@ -224,11 +224,12 @@ def day_write(*, rollups: DayRollups) -> int:
 
 def _rows_replace(model: type[Model], day: date, rows: list[Any]) -> int:
     fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
-    stored = {tuple(values): pk for pk, *values in model.objects.filter(day=day).values_list("pk", *fields)}
+    manager = model._default_manager
+    stored = {tuple(values): pk for pk, *values in manager.filter(day=day).values_list("pk", *fields)}
     wanted = {tuple(getattr(row, name) for name in fields): row for row in rows}
     stale = [pk for values, pk in stored.items() if values not in wanted]
     fresh = [row for values, row in wanted.items() if values not in stored]
     if stale:
-        model.objects.filter(pk__in=stale).delete()
-    model.objects.bulk_create(fresh, batch_size=1000)
+        manager.filter(pk__in=stale).delete()
+    manager.bulk_create(fresh, batch_size=1000)
     return len(stale) + len(fresh)

@@ -92,7 +92,7 @@ def weekly_trends_refresh(*, days: Iterable[date], today: date) -> int:
     A day counts in its own week and, as "the week before", in the next one. Weeks not yet over
     (today falls in them) are left out: a part week against a whole one says nothing.
     """
-    weeks = set()
+    weeks: set[date] = set()
     for day in days:
         monday = week_start(day)
         weeks.update((monday, monday + timedelta(days=7)))
