@@ -307,10 +307,12 @@ def messages_write_bulk(*, event: RawEvent, plan: BulkPlan) -> BulkResult:
     created = updated = without_text = 0
     duplicates = plan.received - len(unique)  # the same message twice in the batch
     refresh: dict[uuid.UUID, tuple[dict[str, Any], InboundMessage]] = {}
+    new_by_channel: dict[tuple[str, str], int] = {}  # for metrics: one increment per batch, not per call
     for key, item in unique.items():
         row = stored.get(key)
         if fresh[key].id in inserted or (row is not None and row["id"] == fresh[key].id):
             created += 1
+            new_by_channel[(item.source, item.channel)] = new_by_channel.get((item.source, item.channel), 0) + 1
             if fresh[key].text:
                 pending.append(fresh[key])
             else:
@@ -345,6 +347,10 @@ def messages_write_bulk(*, event: RawEvent, plan: BulkPlan) -> BulkResult:
     if unplanned:
         pairs.extend(zip(unplanned, classify_texts([m.text for m in unplanned]), strict=True))
     complaints, filtered = messages_route_bulk(pairs=pairs)
+    for (source, channel), count in new_by_channel.items():
+        metrics.record_message_received(source=source, channel=channel, count=count)
+    if duplicates:
+        metrics.REJECTED.labels(source=event.provider, reason="duplicate").inc(duplicates)
     return BulkResult(
         received=plan.received,
         created=created,

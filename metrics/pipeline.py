@@ -44,8 +44,8 @@ CALLLOG_ROWS = Counter(
 )
 
 
-def record_message_received(*, source: str, channel: str) -> None:
-    MESSAGES_RECEIVED.labels(source=source, channel=channel).inc()
+def record_message_received(*, source: str, channel: str, count: int = 1) -> None:
+    MESSAGES_RECEIVED.labels(source=source, channel=channel).inc(count)
 
 
 def observe_receipt_to_warehouse(*, source: str, seconds: float) -> None:

@@ -255,6 +255,8 @@ def test_the_call_log_job_counts_files_and_rows_and_reports_a_bad_file(client: C
     assert moved("complaints_calllog_files_total", outcome="quarantined") == 1
     assert moved("complaints_calllog_rows_total", outcome="accepted") == result["calls"] > 0
     assert moved("complaints_calllog_rows_total", outcome="rejected") == result["rejected"] == 1
+    calls = moved("complaints_messages_received_total", source="call_center", channel="call")
+    assert calls == result["new_calls"] > 0
     alerts_flush(now=epoch_now() + settings.ALERT_GATHER_SECONDS + 1)
     assert [m.subject for m in mail.outbox] == ["[Django] Event quarantined: call_center (call-log job)"]
     assert "junk.bin" in mail.outbox[0].body
