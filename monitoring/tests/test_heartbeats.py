@@ -34,7 +34,7 @@ def test_every_task_beat_publishes_is_its_last_run_and_beats_heartbeat(in_beat: 
         celery_app.send_task("monitoring.heartbeat", connection=conn)
     sent = dict(JobStatus.objects.values_list("task_name", "last_sent_at"))
     assert set(sent) == {"ingestion.ingest_call_logs", "monitoring.heartbeat"}
-    assert all(timezone.now() - at < timedelta(seconds=10) for at in sent.values())
+    assert all(at is not None and timezone.now() - at < timedelta(seconds=10) for at in sent.values())
     beat = Heartbeat.objects.get(component="beat")
     assert timezone.now() - beat.last_seen < timedelta(seconds=10)
     assert beat.detail["rss_bytes"] > 0
