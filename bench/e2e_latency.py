@@ -123,6 +123,46 @@ class Sampler(threading.Thread):
         return max((s[key] for s in self.samples), default=0.0)
 
 
+def _pid_tree(pid: int) -> list[Any]:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time (user + system) used so far by each part of the stack and by this load generator.
+
+    Processes that died (a task's child replaced) take their time with them, so the figures are
+    lower bounds; over a steady run the pool keeps its processes.
+    """
+    import os
+
+    import psutil
+
+    trees: dict[str, list[Any]] = {}
+    for name in ("web", "worker", "beat", "redis"):
+        proc = stack.procs.get(name)
+        trees[name] = _pid_tree(proc.pid) if proc is not None and proc.poll() is None else []
+    pid_file = stack.pg_dir / "postmaster.pid"
+    trees["postgres"] = _pid_tree(int(pid_file.read_text().split()[0])) if pid_file.exists() else []
+    trees["load generator"] = [psutil.Process(os.getpid())]
+    out: dict[str, float] = {}
+    for name, tree in trees.items():
+        total = 0.0
+        for p in tree:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                continue
+        out[name] = total
+    return out
+
+
 def traffic(stack: Stack, *, rate: float, duration: float, seed: int) -> Any:
     from simulator.secrets import ProviderSecrets
     from simulator.traffic import TrafficConfig, TrafficRun
@@ -158,10 +198,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             sampler = Sampler(stack)
             sampler.start()
             print(f"measuring: {args.rate:g} messages/s for {args.duration:g} s", flush=True)
+            cpu_before = cpu_seconds(stack)
             started = time.time()
             result = traffic(stack, rate=args.rate, duration=args.duration, seed=args.seed)
             sent_for = time.time() - started
             v = wait_until_settled(result, timeout=180)
+            drained_for = time.time() - started
+            cpu_after = cpu_seconds(stack)
             sampler.stop.set()
             sampler.join(timeout=10)
     finally:
@@ -176,7 +219,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         }
 
     messages = len(result.accepted_expectations())
+    cpu = {name: round(cpu_after[name] - cpu_before.get(name, 0.0), 1) for name in cpu_after}
     return {
+        "cpu_seconds": cpu,
+        "cpu_ms_per_message": {name: round(1000 * used / max(messages, 1), 2) for name, used in cpu.items()},
+        "wall_seconds": round(drained_for, 1),
+        "cores": _cpus(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/e2e_latency.py " + " ".join(sys.argv[1:]),
         "machine": machine(),
@@ -243,6 +291,16 @@ def render(r: dict[str, Any]) -> str:
             f"Memory (peak RSS over the run): web {rss['web_process_max']} MB per gunicorn process, "
             f"{rss['web_total_max']} MB for the whole web tree; worker {rss['worker_process_max']} MB per Celery "
             f"process (the classifier loaded), {rss['worker_total_max']} MB for the whole worker tree.",
+            "",
+            "Where the cores went, from the first scheduled send until the last message was stored "
+            f"({r['wall_seconds']:g} s wall, {r['cores'] * r['wall_seconds']:g} core-seconds available):",
+            "",
+            "| process | CPU s | CPU ms per message |",
+            "| --- | ---: | ---: |",
+            *(
+                f"| {name} | {used:,.1f} | {r['cpu_ms_per_message'][name]:.2f} |"
+                for name, used in r["cpu_seconds"].items()
+            ),
             "",
             f"Durability after the run: {r['durability']['accepted']:,} accepted, {r['durability']['stored']:,} stored "
             f"({r['durability']['complaints']:,} complaints, {r['durability']['filtered']:,} tagged non-complaints), "

@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -87,8 +88,12 @@ class Stack:
         self.redis_port = free_port()
         self.web_port = free_port()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # Held while a process is being killed or started, so that the supervisor loop and a
+        # fault never both replace the same worker.
+        self.lock = threading.RLock()
         self._worker_serial = 0
         self._lake_mounted = False
+        self._immutable = False
         self.as_postgres = os.geteuid() == 0
         self.secret_key = "faults-" + secrets.token_urlsafe(40)
         self.secrets = {
@@ -372,33 +377,49 @@ class Stack:
     def restart_dead(self) -> list[str]:
         """What a process supervisor does: start again whatever exited. Returns what it restarted."""
         restarted = []
-        for name, start in (("web", self.web_start), ("worker", self.worker_start), ("beat", self.beat_start)):
-            proc = self.procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                start()
-                restarted.append(name)
+        with self.lock:
+            for name, start in (("web", self.web_start), ("worker", self.worker_start), ("beat", self.beat_start)):
+                proc = self.procs.get(name)
+                if proc is not None and proc.poll() is not None:
+                    start()
+                    restarted.append(name)
         return restarted
 
     # -- the lake --------------------------------------------------------------------------------
     def lake_read_only(self) -> str:
         """Make the lake refuse writes (reads still work). Returns how."""
-        if os.geteuid() == 0:
-            # Permissions do not stop root: a read-only bind mount of the lake over itself does.
-            self._run(["mount", "--bind", str(self.lake_dir), str(self.lake_dir)])
-            self._lake_mounted = True
-            self._run(["mount", "-o", "remount,ro,bind", str(self.lake_dir)])
-            return "read-only bind mount"
-        for path in [self.lake_dir, *(p for p in self.lake_dir.rglob("*") if p.is_dir())]:
-            path.chmod(0o555)
-        return "directories chmod 555"
+        if os.geteuid() != 0:
+            for path in self._lake_dirs():
+                path.chmod(0o555)
+            return "directories chmod 555"
+        # Permissions do not stop root: a read-only bind mount of the lake over itself does.
+        self._run(["mount", "--bind", str(self.lake_dir), str(self.lake_dir)])
+        self._lake_mounted = True
+        for _ in range(60):
+            # EBUSY while a file on it is open for writing (a lake write in flight): try again.
+            done = subprocess.run(["mount", "-o", "remount,ro,bind", str(self.lake_dir)], capture_output=True)
+            if done.returncode == 0:
+                return "read-only bind mount"
+            time.sleep(0.05)
+        # Still busy: immutable directories refuse new entries, to root as well.
+        self._immutable = True
+        self._run(["chattr", "+i", *map(str, self._lake_dirs())])
+        return "chattr +i on every lake directory"
+
+    def _lake_dirs(self) -> list[Path]:
+        return [self.lake_dir, *(p for p in self.lake_dir.rglob("*") if p.is_dir())]
 
     def lake_writable(self) -> None:
+        if self._immutable:
+            self._run(["chattr", "-i", *map(str, self._lake_dirs())])
+            self._immutable = False
         if self._lake_mounted:
             self._run(["umount", str(self.lake_dir)])
             self._lake_mounted = False
             return
-        for path in [self.lake_dir, *(p for p in self.lake_dir.rglob("*") if p.is_dir())]:
-            path.chmod(0o755)
+        if os.geteuid() != 0:
+            for path in self._lake_dirs():
+                path.chmod(0o755)
 
     # -- all of it ---------------------------------------------------------------------------------
     def start(self, *, model_dir: Path | None = None) -> None:
