@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 
 import django_filters
@@ -30,8 +32,21 @@ ASSIGNED_CHOICES = [("me", "Assigned to me"), ("unassigned", "Unassigned"), ("ot
 UNCATEGORISED = "none"
 
 
+_CATEGORY_MEMO: tuple[float, list[tuple[str, str]]] = (0.0, [])
+CATEGORY_MEMO_SECONDS = 30.0
+
+
 def category_choices() -> list[tuple[str, str]]:
-    return list(Category.objects.order_by("position", "name").values_list("slug", "name"))
+    """The taxonomy, read at most every 30 s per process: a queue page builds some thirty
+    FilterSets (one per count) and each would otherwise query it. An admin's new category
+    shows up in the filters within that time."""
+    global _CATEGORY_MEMO
+    at, choices = _CATEGORY_MEMO
+    now = time.monotonic()
+    if now - at > CATEGORY_MEMO_SECONDS or not choices:
+        choices = list(Category.objects.order_by("position", "name").values_list("slug", "name"))
+        _CATEGORY_MEMO = (now, choices)
+    return choices
 
 
 def category_filter_choices() -> list[tuple[str, str]]:
@@ -40,7 +55,7 @@ def category_filter_choices() -> list[tuple[str, str]]:
 
 def local_day_start(day: date) -> datetime:
     """Midnight of `day` in the internal zone (TIME_ZONE), as an aware datetime."""
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return timezone.make_aware(datetime.combine(day, clock.min))
 
 
 class ComplaintFilter(django_filters.FilterSet):

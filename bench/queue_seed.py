@@ -238,7 +238,7 @@ def main() -> None:
 
     indexes = importlib.import_module("warehouse.migrations.0002_agents_queue_indexes")
     with connection.cursor() as cursor:
-        for name, _, _ in indexes.BTREE:
+        for name, *_ in indexes.BTREE:
             cursor.execute(f"DROP INDEX IF EXISTS {name}")
         cursor.execute(f"DROP INDEX IF EXISTS {indexes.SEARCH[0]}")
 

@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group, User
 from agents.tests.conftest import create_complaint
 from warehouse.models import Complaint
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

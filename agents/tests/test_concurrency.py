@@ -13,7 +13,7 @@ from agents.tests.conftest import client_for, create_complaint
 from warehouse.models import Complaint, ComplaintEvent
 from warehouse.services import ComplaintConflict, complaint_resolve
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_in_thread(results: dict[str, Any], name: str, func: Any) -> threading.Thread:

@@ -50,10 +50,10 @@ def visible_complaint(request: HttpRequest, pk: Any) -> Complaint:
 
 
 def _next_in_queue(complaint: Complaint, request: HttpRequest) -> Complaint | None:
-    scope = complaint_scope(user_id=request.user.pk, see_all=is_supervisor(request.user))
-    from warehouse.selectors import OPEN_STATUSES
-
-    page = complaint_queue_page(scope.filter(status__in=OPEN_STATUSES), after=QueuePosition.of(complaint), size=1)
+    # Open complaints are every agent's to see: no per-person condition (and no OR) needed here.
+    page = complaint_queue_page(
+        complaint_list_base().filter(status__in=OPEN_STATUSES), after=QueuePosition.of(complaint), size=1
+    )
     return page.items[0] if page.items else None
 
 

@@ -16,15 +16,30 @@ from django.db import migrations
 OPEN = "status IN ('pending', 'in_progress')"
 CLOSED = "status IN ('resolved', 'dismissed')"
 
+FACETS = ("source", "channel", "category", "assigned_to_id", "status")
+
+
+def _include(*keys: str) -> str:
+    return ", ".join(c for c in FACETS if c not in keys)
+
+
+# (name, key columns, INCLUDE columns, WHERE). The INCLUDE columns are the other filters: a count
+# such as "open, source = sms, channel = whatsapp" is then answered from the index alone (an
+# index-only scan that checks channel in the index entry) instead of one heap visit per entry.
 BTREE = [
-    ("complaint_q_open", "urgent, received_at, id", OPEN),
-    ("complaint_q_source", "source, urgent, received_at, id", OPEN),
-    ("complaint_q_channel", "channel, urgent, received_at, id", OPEN),
-    ("complaint_q_category", "category, urgent, received_at, id", OPEN),
-    ("complaint_q_assignee", "assigned_to_id, urgent, received_at, id", OPEN),
-    ("complaint_q_status", "status, urgent, received_at, id", ""),
+    ("complaint_q_open", "urgent, received_at, id", _include(), OPEN),
+    ("complaint_q_source", "source, urgent, received_at, id", _include("source"), OPEN),
+    ("complaint_q_channel", "channel, urgent, received_at, id", _include("channel"), OPEN),
+    ("complaint_q_category", "category, urgent, received_at, id", _include("category"), OPEN),
+    ("complaint_q_assignee", "assigned_to_id, urgent, received_at, id", _include("assigned_to_id"), OPEN),
+    ("complaint_q_status", "status, urgent, received_at, id", _include("status"), ""),
     # An agent's own closed complaints (the only closed ones an agent sees).
-    ("complaint_q_assignee_closed", "assigned_to_id, status, urgent, received_at, id", CLOSED),
+    (
+        "complaint_q_assignee_closed",
+        "assigned_to_id, status, urgent, received_at, id",
+        _include("assigned_to_id", "status"),
+        CLOSED,
+    ),
 ]
 SEARCH = (
     "complaint_q_search",
@@ -35,10 +50,11 @@ SEARCH = (
 def create(apps, schema_editor):
     postgres = schema_editor.connection.vendor == "postgresql"
     concurrently = "CONCURRENTLY " if postgres else ""
-    for name, columns, where in BTREE:
+    for name, columns, include, where in BTREE:
         condition = f" WHERE {where}" if where else ""
+        covering = f" INCLUDE ({include})" if postgres and include else ""  # SQLite has no INCLUDE
         schema_editor.execute(
-            f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON warehouse_complaint ({columns}){condition}"
+            f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON warehouse_complaint ({columns}){covering}{condition}"
         )
     if postgres:
         name, spec = SEARCH
@@ -46,7 +62,7 @@ def create(apps, schema_editor):
 
 
 def drop(apps, schema_editor):
-    for name, _, _ in BTREE:
+    for name, *_ in BTREE:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
     schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH[0]}")
 
