@@ -333,6 +333,8 @@ CALL_LOG_LEASE_SECONDS = env_int("CALL_LOG_LEASE_SECONDS", 900)
 CALL_LOG_MAX_ATTEMPTS = env_int("CALL_LOG_MAX_ATTEMPTS", 5)
 # Where files are staged (copied and hashed) while they are read; the system temp dir if unset.
 CALL_LOG_WORK_DIR = env_str("CALL_LOG_WORK_DIR") or None
+# Write batch N on a second thread while batch N+1 is classified (PostgreSQL only).
+CALL_LOG_WRITER_THREAD = env_bool("CALL_LOG_WRITER_THREAD", True)
 # The schedule's default, at CALL_LOG_SCHEDULE_MINUTE past every hour. Deliberately not in
 # CELERY_BEAT_SCHEDULE: django-celery-beat rewrites those entries at every beat start, undoing an
 # admin's change. A migration creates the periodic task once; from then on the admin's copy rules.

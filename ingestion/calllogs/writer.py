@@ -25,7 +25,7 @@ class BatchWriter:
     def __init__(self, *, threaded: bool | None = None) -> None:
         if threaded is None:
             threaded = (
-                bool(getattr(settings, "CALL_LOG_WRITER_THREAD", True))
+                settings.CALL_LOG_WRITER_THREAD
                 and connection.vendor == "postgresql"
                 and not connection.in_atomic_block
             )
