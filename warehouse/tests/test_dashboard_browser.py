@@ -24,7 +24,7 @@ from monitoring.models import VolumeSpike
 from warehouse.models import Complaint
 from warehouse.reporting.rollups import rollups_catch_up, rollups_requeue
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"

@@ -26,7 +26,7 @@ from warehouse.reporting.schema import VIEWS
 from warehouse.tests.reporting_helpers import complaint_make, message_record, rebuild
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="analyst roles are PostgreSQL roles"),
 ]
 
