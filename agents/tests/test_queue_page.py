@@ -118,3 +118,22 @@ def test_bad_filter_input_shows_the_error_instead_of_crashing(agent) -> None:
     response = client_for(agent).get("/agents/?received_from=someday")
     assert response.status_code == 200
     assert "Enter a valid date." in response.content.decode()
+
+
+@pytest.mark.parametrize("extra", ["", "&source=sms", "&category=delivery&assigned=unassigned", "&status=all"])
+def test_counts_under_a_word_search_agree_with_the_counts_without_it(agent, other_agent, extra: str) -> None:
+    made = [
+        dict(source="sms", channel="sms", category="billing"),
+        dict(source="sms", channel="whatsapp", category="delivery", assigned_to=agent),
+        dict(source="social", channel="x_mention", category="delivery"),
+        dict(source="social", channel="x_mention", category="", status="in_progress", assigned_to=other_agent),
+        dict(source="web_form", channel="web_form", category="delivery", status="resolved", assigned_to=agent),
+        dict(source="web_form", channel="web_form", category="billing", status="resolved", assigned_to=other_agent),
+    ]
+    for fields in made:
+        create_complaint(text="The router keeps rebooting", **fields)
+    client = client_for(agent)
+    without = get_counts(client, f"?x=1{extra}")
+    create_complaint(text="My bill is wrong", source="sms", channel="sms", category="billing")
+    with_search = get_counts(client, f"?q=router{extra}")
+    assert with_search == without
