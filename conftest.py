@@ -218,31 +218,3 @@ def classifier_model_dir() -> Iterator[Path]:
             os.environ.pop("CLASSIFIER_MODEL_DIR", None)
         else:
             os.environ["CLASSIFIER_MODEL_DIR"] = previous
-
-
-# --- transactional tests: serialized_rollback after a plain transactional test --------------
-@pytest.fixture(scope="session", autouse=True)
-def _serialized_rollback_survives_post_migrate_rows() -> Iterator[None]:
-    """Let `serialized_rollback=True` tests run after plain `transaction=True` ones.
-
-    A plain transactional test ends with a flush that re-runs post_migrate, which recreates
-    content types and permissions under new ids; the next serialized_rollback test then fails to
-    load the migrated-data snapshot (duplicate (app_label, model)). Those two tables hold nothing
-    but post_migrate's rows after a flush and are in the snapshot, so they are emptied in the
-    snapshot's own transaction just before it loads (deferred FK checks see the rows back).
-    """
-    from django.db import transaction
-    from django.db.backends.base.creation import BaseDatabaseCreation
-
-    original = BaseDatabaseCreation.deserialize_db_from_string
-
-    def deserialize(self, data):  # type: ignore[no-untyped-def]
-        with transaction.atomic(using=self.connection.alias):
-            with self.connection.cursor() as cursor:
-                cursor.execute("DELETE FROM auth_permission")
-                cursor.execute("DELETE FROM django_content_type")
-            original(self, data)
-
-    BaseDatabaseCreation.deserialize_db_from_string = deserialize  # type: ignore[method-assign]
-    yield
-    BaseDatabaseCreation.deserialize_db_from_string = original  # type: ignore[method-assign]
