@@ -59,7 +59,8 @@ def outcome_table(result: TrafficResult, v: Verification, *, quarantined: int | 
         ["lost", v.lost],
     ]
     if quarantined is not None:
-        rows.insert(3, ["quarantined in the lake", quarantined])
+        answered_400 = sum(c.get("http_400", 0) for c in by.values())
+        rows.insert(3, ["malformed: answered 400 / kept in quarantine", f"{answered_400} / {quarantined}"])
     if v.forms_unverifiable:
         rows.append(["form posts without a readable reference", v.forms_unverifiable])
     text = table(("", "count"), rows)
