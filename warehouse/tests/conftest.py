@@ -58,3 +58,15 @@ def autumn_data(london):  # type: ignore[no-untyped-def]
     message_record(received="2026-10-26T00:10", reason="spam")
     message_record(received="2026-10-25T12:00", status="complaint", predicted_category="billing")  # not filtered
     return data
+
+
+@pytest.fixture
+def categories() -> None:
+    """The default taxonomy, whether or not a transactional test has flushed the seeded rows."""
+    from classification.models import Category
+    from classification.taxonomy import DEFAULT_CATEGORIES
+
+    for position, (slug, name, description) in enumerate(DEFAULT_CATEGORIES, start=1):
+        Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "description": description, "position": position * 10}
+        )

@@ -165,14 +165,23 @@ def _complaint(rng: random.Random, received: Any, source: str, category: str, no
     )
 
 
-def test_staff_see_every_chart_drawn_filter_by_source_and_download_csv(page: Any, live_server: Any, london) -> None:
+def test_staff_see_every_chart_drawn_filter_by_source_and_download_csv(
+    page: Any, live_server: Any, london, categories
+) -> None:
     seed()
     rollups_requeue()
     rollups_catch_up()
     end = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=3)
     VolumeSpike.objects.create(  # what monitoring records when the outage surges (issue 8)
-        scope="category", key="service_outage", window_start=end - timedelta(minutes=15), window_end=end,
-        count=31, baseline_median=4, baseline_mad=1.5, baseline_samples=12, threshold=12,
+        scope="category",
+        key="service_outage",
+        window_start=end - timedelta(minutes=15),
+        window_end=end,
+        count=31,
+        baseline_median=4,
+        baseline_mad=1.5,
+        baseline_samples=12,
+        threshold=12,
     )
     get_user_model().objects.create_user("sam", password="dashboards-are-fun", is_staff=True)
     errors: list[str] = []

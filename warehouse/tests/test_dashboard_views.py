@@ -61,7 +61,9 @@ def test_staff_get_the_page_with_a_canvas_per_chart_and_the_local_chart_library(
     assert "cdn" not in html.lower()
 
 
-def test_volumes_backlog_and_response_times_match_the_hand_built_day(staff_client: Client, autumn_data) -> None:
+def test_volumes_backlog_and_response_times_match_the_hand_built_day(
+    staff_client: Client, autumn_data, categories
+) -> None:
     rebuild()
     body = data(staff_client, **AUTUMN_RANGE)
     charts = body["charts"]

@@ -2,7 +2,7 @@
 
 Roles are cluster-wide in PostgreSQL, so every test makes a role with a name of its own and drops
 it afterwards. The data must be committed for the analyst's connection to see it, hence
-transactional tests (with the seeded categories restored afterwards).
+transactional tests.
 """
 
 from __future__ import annotations
