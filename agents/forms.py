@@ -65,7 +65,7 @@ class RelabelForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()
+        self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
 
 
 class AssignForm(forms.Form):
@@ -73,7 +73,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_users()
+        self.fields["assignee"].queryset = assignable_users()  # type: ignore[attr-defined]
 
 
 class UUIDListField(forms.Field):
@@ -100,10 +100,10 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_users()
+        self.fields["assignee"].queryset = assignable_users()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("action") == "resolve" and not (data.get("note") or "").strip():
             self.add_error("note", "Say how the complaints were resolved.")
         if data.get("action") == "assign" and not data.get("assignee"):
@@ -116,4 +116,4 @@ class PromoteForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "Category: let it be"), *category_choices()]
+        self.fields["category"].choices = [("", "Category: let it be"), *category_choices()]  # type: ignore[attr-defined]

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 
 AGENTS_GROUP = "agents"
@@ -47,11 +48,11 @@ def can_read_raw(user: Any) -> bool:
     return is_agent(user) and bool(user.is_superuser)
 
 
-def agent_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def agent_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Anonymous: to the login page. Logged in but not an agent (a customer): 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_agent(request.user):

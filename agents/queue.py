@@ -132,7 +132,7 @@ def _search_counts(
     truncated = len(rows) > SEARCH_SAMPLE
     rows = rows[:SEARCH_SAMPLE]
     user_id = getattr(request.user, "pk", None)
-    active = {d: params[d] for d in FACET_DIMENSIONS if params.get(d)}
+    active = {d: str(params.get(d)) for d in FACET_DIMENSIONS if params.get(d)}
 
     def matches(row: tuple[Any, ...], dimension: str, value: str) -> bool:
         source, channel, category, status, assignee = row

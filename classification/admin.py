@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin
@@ -19,7 +20,7 @@ class CategoryAdmin(admin.ModelAdmin):
         # Complaints store the slug: renaming one would orphan every complaint filed under it.
         return ("slug",) if obj is not None else ()
 
-    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, tuple[str, ...]]:
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Sequence[str]]:
         return {} if obj is not None else {"slug": ("name",)}
 
 

@@ -25,7 +25,7 @@ class LargeTablePaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        qs = self.object_list
+        qs: Any = self.object_list
         query = getattr(qs, "query", None)
         if query is not None and not query.where and connections[qs.db].vendor == "postgresql":
             with connections[qs.db].cursor() as cursor:

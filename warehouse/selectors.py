@@ -206,7 +206,7 @@ def complaint_capped_counts(querysets: Mapping[str, QuerySet[Any]], *, cap: int 
     return {key: CappedCount(value=min(int(v), cap), capped=int(v) > cap) for key, v in zip(keys, values, strict=True)}
 
 
-def complaint_capped_count(qs: QuerySet[Complaint], *, cap: int = COUNT_CAP) -> CappedCount:
+def complaint_capped_count(qs: QuerySet[Any], *, cap: int = COUNT_CAP) -> CappedCount:
     return complaint_capped_counts({"all": qs}, cap=cap)["all"]
 
 

@@ -371,9 +371,7 @@ def complaint_start(*, complaint_id: uuid.UUID | str, actor: Any, may_override: 
     )
 
 
-def complaint_resolve(
-    *, complaint_id: uuid.UUID | str, actor: Any, note: str, may_override: bool = False
-) -> Complaint:
+def complaint_resolve(*, complaint_id: uuid.UUID | str, actor: Any, note: str, may_override: bool = False) -> Complaint:
     """open -> resolved with the resolution note; sets resolved_at. Two agents at once: one wins."""
     note = note.strip()
     if not note:

@@ -110,3 +110,8 @@ def create_complaint(
 @pytest.fixture
 def make_complaint(db: Any) -> Callable[..., Complaint]:
     return create_complaint
+
+
+def body_of(response: Any) -> bytes:
+    """The bytes of a streamed (FileResponse) answer."""
+    return b"".join(response.streaming_content)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from agents.tests.conftest import client_for, create_complaint
+from agents.tests.conftest import body_of, client_for, create_complaint
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_an_attachment_streams_from_the_file_lake_to_an_agent(agent, file_lake) 
     assert response["Content-Type"] == "image/png"
     assert "sandbox" in response["Content-Security-Policy"]
     assert response["Cache-Control"].startswith("private")
-    assert b"".join(response.streaming_content) == data
+    assert body_of(response) == data
 
 
 @pytest.mark.s3
@@ -82,7 +82,7 @@ def test_an_attachment_streams_from_the_s3_lake(agent, s3_lake) -> None:
     # Not an image: offered as a download, never rendered in the agents' origin.
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith('attachment; filename="bill.pdf"')
-    assert b"".join(response.streaming_content) == body
+    assert body_of(response) == body
 
 
 def test_attachment_records_cannot_point_the_view_outside_attachments(agent, file_lake) -> None:

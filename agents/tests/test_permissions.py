@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.authtoken.models import Token
 
-from agents.tests.conftest import client_for, create_complaint
+from agents.tests.conftest import body_of, client_for, create_complaint
 from warehouse.models import Complaint
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_only_admins_read_the_raw_event(agent, supervisor, admin_user, file_lake
     assert b"Body=My+bill+is+wrong" in page.content
     raw = client.get(f"/agents/complaints/{complaint.pk}/raw/")
     assert raw.status_code == 200
-    assert b"".join(raw.streaming_content) == b"Body=My+bill+is+wrong&From=%2B447700900001"
+    assert body_of(raw) == b"Body=My+bill+is+wrong&From=%2B447700900001"
 
 
 def test_token_authentication_works_for_integrations(agent) -> None:

@@ -13,6 +13,12 @@ from agents.tests.conftest import client_for, create_complaint
 pytestmark = pytest.mark.django_db
 
 
+def link(html: str, rel: str) -> str:
+    match = re.search(rf'<a href="([^"]+)" rel="{rel}"', html)
+    assert match, f"no {rel} link"
+    return match.group(1)
+
+
 def row_refs(html: str) -> list[str]:
     return re.findall(r'<td class="c-ref"><a href="[^"]+">(CMP-[^<]+)</a>', html)
 
@@ -81,10 +87,10 @@ def test_pages_of_fifty_link_forward_and_back(agent) -> None:
     first = client.get("/agents/").content.decode()
     assert row_refs(first) == [c.reference for c in made[:50]]
     assert 'rel="prev"' not in first
-    next_url = re.search(r'<a href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    next_url = link(first, "next").replace("&amp;", "&")
     second = client.get("/agents/" + next_url).content.decode()
     assert row_refs(second) == [c.reference for c in made[50:100]]
-    prev_url = re.search(r'<a href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    prev_url = link(second, "prev").replace("&amp;", "&")
     assert row_refs(client.get("/agents/" + prev_url).content.decode()) == row_refs(first)
 
 

@@ -159,8 +159,8 @@ def _valid(form: Any) -> dict[str, Any]:
 
 
 def _perform(request: HttpRequest, complaint: Complaint, action: str, *, supervisor: bool) -> Complaint:
-    actor = request.user
-    common = {"complaint_id": complaint.pk, "actor": actor}
+    actor: Any = request.user
+    common: dict[str, Any] = {"complaint_id": complaint.pk, "actor": actor}
     if action == "take":
         return complaint_assign(**common, assignee=actor, may_override=supervisor)
     if action == "assign":

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from agents.permissions import agent_required, can_read_raw
@@ -38,7 +39,7 @@ def _stream(key: str, *, content_type: str, filename: str, inline: bool) -> File
 
 @require_GET
 @agent_required
-def attachment(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
+def attachment(request: HttpRequest, pk: Any, index: int) -> HttpResponseBase:
     complaint = visible_complaint(request, pk)
     items = complaint.attachments or []
     if index >= len(items) or not isinstance(items[index], dict):
@@ -60,7 +61,7 @@ def attachment(request: HttpRequest, pk: Any, index: int) -> HttpResponse:
 
 @require_GET
 @agent_required
-def raw_event(request: HttpRequest, pk: Any) -> HttpResponse:
+def raw_event(request: HttpRequest, pk: Any) -> HttpResponseBase:
     if not can_read_raw(request.user):
         raise PermissionDenied("Only admins read raw events.")
     complaint = visible_complaint(request, pk)

@@ -91,7 +91,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def queue_counts(request: HttpRequest) -> JsonResponse:
     """The per-filter counts of the queue page, fetched by the page after it has shown the list."""
     supervisor = is_supervisor(request.user)
-    key = counts_cache_key(params=request.GET, user_id=request.user.pk, supervisor=supervisor)
+    key = counts_cache_key(params=request.GET, user_id=int(request.user.pk or 0), supervisor=supervisor)
     counts = cache.get(key)
     if counts is None:
         found = queue_facet_counts(
@@ -110,7 +110,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return HttpResponseRedirect(back)
     supervisor = is_supervisor(request.user)
     # Only complaints this person can see: an agent cannot act on ids guessed from elsewhere.
