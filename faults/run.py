@@ -4,8 +4,9 @@ While signed webhooks, form posts and a call-log file flow in (10% re-delivered,
 the suite stops Redis for 30 s, SIGKILLs the Celery worker in the middle of tasks several
 times, restarts PostgreSQL (immediate mode: a crash and WAL recovery), and makes the lake
 read-only for 10 s. A supervisor loop restarts whatever dies, as systemd or Docker would.
-Then it waits for the pipeline to settle and checks that every accepted message is stored
-exactly once. Exit status 1 when anything accepted was lost or stored twice.
+Then it waits for the pipeline to settle, checks that every accepted message is stored exactly
+once, and replays the lake over the run (which must add nothing). Exit status 1 when anything
+accepted was lost or stored twice, a fault could not be injected, or the replay changed anything.
 
 Everything runs on loopback against a PostgreSQL cluster and a Redis server this suite creates
 for itself: the shared servers are never touched.
@@ -22,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from faults.stack import ROOT, Stack, StackConfig, running
@@ -168,6 +170,20 @@ def ledger_summary() -> str:
     return ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
 
 
+def replay_changes_nothing(stack: Stack, since: str, log: Timeline) -> bool:
+    """Rule 7: replaying the lake over the same stretch yields the same warehouse (no new rows)."""
+    from ingestion.models import Message
+    from warehouse.models import Complaint
+
+    before = (Message.objects.count(), Complaint.objects.count())
+    for source in ("sms", "social", "web_form"):
+        out = stack.manage("replay_lake", "--source", source, "--since", since, timeout=600).strip()
+        log.log(f"replay {out.splitlines()[-1][:160] if out else source}")
+    after = (Message.objects.count(), Complaint.objects.count())
+    log.log(f"messages/complaints before replay {before}, after {after}")
+    return before == after
+
+
 def quarantined(stack: Stack) -> int:
     return sum(1 for _ in (stack.lake_dir / "quarantine").rglob("*.reason.json")) if stack.lake_dir.exists() else 0
 
@@ -223,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             traffic = TrafficRun(config, ProviderSecrets.from_settings())
             log = Timeline()
+            since_iso = datetime.now(UTC).replace(microsecond=0).isoformat()
             stop = threading.Event()
             restarts: list[str] = []
             injected: list[str] = []
@@ -241,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             verification = wait_until_settled(result, timeout=plan.settle)
             stop.set()
             log.log("settled" if verification.lost == 0 else "gave up waiting")
+            replay_ok = replay_changes_nothing(stack, since_iso, log)
             print()
             print(sent_table(result))
             print()
@@ -255,8 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             missing = [f for f, n in planned.items() if injected.count(f) < n]
             if missing:
                 print(f"faults NOT injected (so not tested): {', '.join(missing)}")
+            if not replay_ok:
+                print("replaying the lake changed the warehouse: replay is not idempotent")
             bad = verification.lost + verification.stored_twice
-            code = 0 if bad == 0 and verification.accepted > 0 and not missing else 1
+            code = 0 if bad == 0 and verification.accepted > 0 and not missing and replay_ok else 1
             print(f"\nfault suite {'PASSED' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
     finally:
         if args.keep or code != 0:
