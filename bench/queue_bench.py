@@ -60,6 +60,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument(
+        "--priority",
+        action="store_true",
+        help="raise this process and its PostgreSQL backend to nice -10 (root): on a machine shared with"
+        " other work, measures the code rather than the neighbours",
+    )
     args = parser.parse_args()
 
     host = os.environ.get("BENCH_PG", "postgres@127.0.0.1:5432")
@@ -77,6 +83,13 @@ def main() -> None:
     from django.test import Client
 
     from warehouse.models import Complaint
+
+    if args.priority:
+        os.nice(-10 - os.nice(0))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        subprocess.run(["renice", "-n", "-10", "-p", str(backend)], check=True, capture_output=True)
 
     total = Complaint.objects.count()
     open_count = Complaint.objects.filter(status__in=("pending", "in_progress")).count()
@@ -159,7 +172,10 @@ def main() -> None:
         f"- Data: {total:,} complaints ({open_count:,} open) seeded by `bench/queue_seed.py` (COPY);"
         f" table and indexes {size}.",
         f"- Machine: {machine()}.",
-        f"- Command: `.venv/bin/python bench/queue_bench.py --runs {args.runs}` (after `bench/queue_seed.py`).",
+        f"- Command: `.venv/bin/python bench/queue_bench.py --runs {args.runs}{' --priority' if args.priority else ''}`"
+        " (after `bench/queue_seed.py`).",
+        f"- Load average when it started: {os.getloadavg()[0]:.1f} (other work shared the machine"
+        f"{'; this process and its PostgreSQL backend ran at nice -10' if args.priority else ''}).",
         "- Each request goes through the whole Django stack in-process (session auth, middleware, FilterSet,",
         "  keyset page of 50, capped count, template or serializer); times in ms.",
         "",

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.filters import STATUS_CHOICES, ComplaintFilter
-from agents.forms import AssignForm, BulkForm, ResolveForm
+from agents.forms import BulkForm, ResolveForm, assignable_users
 from agents.permissions import agent_required, is_supervisor
 from agents.queue import (
     COUNTS_CACHE_SECONDS,
@@ -69,7 +69,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         "previous_url": page_url(request.GET, before=page.previous.encode()) if page.previous else "",
         "first_url": page_url(request.GET) if request.GET.get("after") or request.GET.get("before") else "",
         "supervisor": supervisor,
-        "assign_form": AssignForm(),
+        # One plain query (a ModelChoiceField would count, then iterate a server-side cursor).
+        "assignees": [
+            (pk, f"{first} {last} ({username})".strip() if (first or last) else username)
+            for pk, username, first, last in assignable_users().values_list("pk", "username", "first_name", "last_name")
+        ]
+        if supervisor
+        else [],
         "resolve_form": ResolveForm(),
         "filtered": any(request.GET.get(k) for k in filterset.form.fields),
         "here": request.get_full_path(),
