@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import os
 import shutil
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 from faults.stack import ROOT, Stack, StackConfig, running
 
@@ -188,8 +191,65 @@ def quarantined(stack: Stack) -> int:
     return sum(1 for _ in (stack.lake_dir / "quarantine").rglob("*.reason.json")) if stack.lake_dir.exists() else 0
 
 
+class Tee(io.TextIOBase):
+    """Print as usual and keep a copy, for --write-docs."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.copy = io.StringIO()
+
+    def write(self, text: str) -> int:
+        self.copy.write(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+DOCS = ROOT / "docs" / "faults.md"
+DOCS_START, DOCS_END = "<!-- faults-run:start -->", "<!-- faults-run:end -->"
+
+
+def write_docs(output: str, argv: list[str]) -> None:
+    """Replace the last-run section of docs/faults.md with this run's timeline and tables."""
+    import platform
+
+    lines = [line for line in output.splitlines() if not line.startswith(("fault suite: stack in", "logs and lake"))]
+    section = "\n".join(
+        [
+            DOCS_START,
+            "## The last recorded run",
+            "",
+            f"`{' '.join(['python -m faults', *argv])}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"{os.cpu_count()} cores, Linux {platform.release()}, shared with other work:",
+            "",
+            "```text",
+            *lines,
+            "```",
+            DOCS_END,
+        ]
+    )
+    text = DOCS.read_text() if DOCS.exists() else "# Fault injection\n"
+    if DOCS_START in text and DOCS_END in text:
+        text = text[: text.index(DOCS_START)] + section + text[text.index(DOCS_END) + len(DOCS_END) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    DOCS.write_text(text)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    tee = Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        code = _main(argv)
+    if "--write-docs" in argv:
+        write_docs(tee.copy.getvalue(), [a for a in argv if a != "--write-docs"])
+    return code
+
+
+def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="faults", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--write-docs", action="store_true", help="record this run in docs/faults.md")
     parser.add_argument("--quick", action="store_true", help="the short variant (about 3 minutes)")
     parser.add_argument("--rate", type=float)
     parser.add_argument("--duration", type=float)
