@@ -37,6 +37,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import webhook_load
 from webhook_common import (
     BENCH,
     BODY,
@@ -209,6 +210,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200, help="open-loop requests per second (max 2000)")
     parser.add_argument("--open-seconds", type=int, default=20)
     parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run (0: skip)")
+    parser.add_argument(
+        "--priority", type=int, default=0, help="raise the run's own processes' priority by this much (root; 0-10)"
+    )
     parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/benchmarks.md")
     parser.add_argument("--notes", default="", help="markdown appended to the section (findings)")
     args = parser.parse_args()
@@ -217,6 +221,8 @@ def main() -> None:
     args.rounds = min(args.rounds, 10)
     args.rate = min(args.rate, 2000)
     args.open_seconds = min(args.open_seconds, 60)
+    webhook_load.PRIORITY = max(0, min(args.priority, 10))
+    webhook_load.raise_priority([os.getpid()])
 
     if not shutil.which("wrk"):
         sys.exit("wrk is needed for the closed-loop rounds: apt-get install wrk")
@@ -232,10 +238,17 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     result: dict[str, Any] = {"bare": [], "twilio": []}
     try:
-        # Warm-up: connections, imports, caches.
-        wrk(f"{base}/bench/bare/", duration=2, connections=8, script=script)
-        result["warmup"] = wrk(f"{base}/webhooks/twilio/sms/", duration=2, connections=8, script=script)
+        # Warm-up: connections, imports, caches; repeated until requests actually complete.
+        result["warmup"] = {"completed": 0, "non_2xx": 0}
+        for _ in range(10):
+            bare_warm = wrk(f"{base}/bench/bare/", duration=2, connections=args.connections, script=script)
+            hook_warm = wrk(f"{base}/webhooks/twilio/sms/", duration=2, connections=args.connections, script=script)
+            result["warmup"]["completed"] += hook_warm["completed"]
+            result["warmup"]["non_2xx"] += hook_warm["non_2xx"]
+            if bare_warm["completed"] and hook_warm["completed"]:
+                break
         cpu = ServerCpu(server.pid)
+        webhook_load.raise_priority([pid for pid, (group, _) in cpu.snapshot().items() if group == "postgres"])
         for _ in range(args.rounds):
             for name, path in (("bare", "/bench/bare/"), ("twilio", "/webhooks/twilio/sms/")):
                 before = cpu.snapshot()
@@ -270,7 +283,7 @@ def main() -> None:
     result["command"] = "python bench/webhook_accept.py " + " ".join(
         f"--{k.replace('_', '-')} {v}"
         for k, v in vars(args).items()
-        if k in {"duration", "rounds", "connections", "workers", "threads", "rate", "open_seconds"}
+        if k in {"duration", "rounds", "connections", "workers", "threads", "rate", "open_seconds", "priority"}
     )
     section = render(args, machine(), result)
     print(section)
