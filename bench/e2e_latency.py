@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -65,8 +66,6 @@ def machine() -> dict[str, str]:
 
 
 def _cpus() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
@@ -140,8 +139,6 @@ def cpu_seconds(stack: Stack) -> dict[str, float]:
     Processes that died (a task's child replaced) take their time with them, so the figures are
     lower bounds; over a steady run the pool keeps its processes.
     """
-    import os
-
     import psutil
 
     trees: dict[str, list[Any]] = {}
@@ -200,6 +197,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             sampler.start()
             print(f"measuring: {args.rate:g} messages/s for {args.duration:g} s", flush=True)
             cpu_before = cpu_seconds(stack)
+            load_before = os.getloadavg()[0]
             started = time.time()
             result = traffic(stack, rate=args.rate, duration=args.duration, seed=args.seed)
             sent_for = time.time() - started
@@ -208,6 +206,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             v = wait_until_settled(result, timeout=min(900.0, max(180.0, 2 * args.duration)))
             drained_for = time.time() - started
             cpu_after = cpu_seconds(stack)
+            load_after = os.getloadavg()[0]
             ledger = ledger_summary()
             sampler.stop.set()
             sampler.join(timeout=10)
@@ -229,6 +228,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_ms_per_message": {name: round(1000 * used / max(messages, 1), 2) for name, used in cpu.items()},
         "wall_seconds": round(drained_for, 1),
         "cores": _cpus(),
+        "load_average": [round(load_before, 1), round(load_after, 1)],
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": "python bench/e2e_latency.py " + " ".join(sys.argv[1:]),
         "machine": machine(),
@@ -271,7 +271,9 @@ def render(r: dict[str, Any]) -> str:
             "## End to end: webhook -> warehouse at a sustained rate (issue 9)",
             "",
             f"Measured {r['date']} with `{r['command']}` on {m['cpu']}, {m['memory']}, Linux {m['kernel']}, "
-            f"Python {m['python']}, {m['postgresql']}, Redis {m['redis']} (shared with other work while measuring).",
+            f"Python {m['python']}, {m['postgresql']}, Redis {m['redis']}, shared with other work while measuring "
+            f"(load average {r['load_average'][0]:g} at the start, {r['load_average'][1]:g} at the end, on "
+            f"{r['cores']} cores).",
             "",
             f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "
             f"one Celery worker with {r['server']['celery_concurrency']} prefork processes, beat, PostgreSQL and Redis "

@@ -299,6 +299,8 @@ class Stack:
             "-m",
             "gunicorn",
             "complaintsite.wsgi",
+            "-c",
+            "python:monitoring.gunicorn_conf",  # as deployed: per-process metrics cleaned up on exit
             "--bind",
             f"127.0.0.1:{self.web_port}",
             "--workers",
