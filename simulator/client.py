@@ -122,8 +122,10 @@ class Sender:
         session = self.session
         url = self.base_url + d.path
         if d.kind == "forged":
-            # A cross-site POST carries neither the cookie nor the token.
-            response = requests.post(url, data=d.form, timeout=self.timeout, allow_redirects=False)
+            # A cross-site POST carries neither the cookie nor the token: a fresh session, no proxy.
+            with requests.Session() as bare:
+                bare.trust_env = False
+                response = bare.post(url, data=d.form, timeout=self.timeout, allow_redirects=False)
             return response.status_code, ""
         if not self._local.csrf:
             page = session.get(url, timeout=self.timeout)
