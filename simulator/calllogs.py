@@ -107,9 +107,10 @@ def build(
                 # A row's line is where it starts: transcripts span several lines inside quotes.
                 bad.append(out.getvalue().count("\n") + 1)
             flat = dict(r)
-            if isinstance(flat.get("transcript"), list):
+            turns = flat.get("transcript")
+            if isinstance(turns, list):
                 # CSV carries the turns as speaker-labelled lines of text.
-                flat["transcript"] = "\n".join(f"{t['speaker']}: {t['text']}" for t in flat["transcript"])  # type: ignore[union-attr]
+                flat["transcript"] = "\n".join(f"{t['speaker']}: {t['text']}" for t in turns)
             writer.writerow(flat)
         data = out.getvalue().encode()
     else:

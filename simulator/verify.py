@@ -43,8 +43,8 @@ def _lookup(result: TrafficResult) -> tuple[list, dict]:  # type: ignore[type-ar
     for exp, keys, _ in items:
         by_source.setdefault(exp.source, set()).update(keys)
     fields = ("source", "external_id", "status", "complaint_id", "classified_at", "metadata")
-    for source, keys in by_source.items():
-        key_list = sorted(keys)
+    for source, source_keys in by_source.items():
+        key_list = sorted(source_keys)
         for i in range(0, len(key_list), 1000):
             chunk = key_list[i : i + 1000]
             if source == "web_form":
