@@ -75,7 +75,11 @@ def parse_classifier(out: str) -> dict[str, Any]:
 
 
 def parse_queue(out: str) -> dict[str, Any]:
-    return {"worst_p95_ms": _num(r"Worst p95: ([\d.,]+) ms", out)}
+    # "Worst p95: 120.0 ms" or "Worst p95 of the page and the API list: 445.1 ms wall, 56.3 ms CPU"
+    return {
+        "worst_p95_ms": _num(r"Worst p95[^:\n]*: ([\d.,]+) ms", out),
+        "worst_p95_cpu_ms": _num(r"Worst p95[^:\n]*: [\d.,]+ ms wall, ([\d.,]+) ms CPU", out),
+    }
 
 
 def parse_reporting(out: str) -> dict[str, Any]:
@@ -89,7 +93,7 @@ SECTION_MARKERS = {
     "webhook": ("<!-- webhook-bench:start -->", "<!-- webhook-bench:end -->"),
     "e2e": ("<!-- e2e-bench:start -->", "<!-- e2e-bench:end -->"),
     "calllog": ("<!-- calllog-bench:start -->", "<!-- calllog-bench:end -->"),
-    "queue": ("<!-- queue-bench:start -->", "<!-- queue-bench:end -->"),
+    "queue": ("<!-- agents-queue:begin -->", "<!-- agents-queue:end -->"),
     "reporting": ("<!-- reporting:begin -->", "<!-- reporting:end -->"),
 }
 
