@@ -24,6 +24,10 @@ SIGNATURE = "vOz9RiMlIMXAtINswIyDN4vtMwQ="  # the stored payload's recorded X-Tw
 
 
 def bench_env(lake_dir: Path) -> dict[str, str]:
+    # Metrics in multi-process mode as deployed; prometheus_client switches it on by the variable's
+    # mere presence, so an empty value would scatter its files into the working folder.
+    metrics_dir = lake_dir.parent / "prometheus"
+    metrics_dir.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "webhook_settings",
@@ -39,5 +43,5 @@ def bench_env(lake_dir: Path) -> dict[str, str]:
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
-        "PROMETHEUS_MULTIPROC_DIR": "",
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
