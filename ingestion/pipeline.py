@@ -410,7 +410,8 @@ def _messages_insert(
             "status": Message.Status.NEW if item.text else Message.Status.FILTERED,
             "created_at": now,
         }
-        fresh[key] = Message(*[values[f.attname] for f in fields])  # positional: Django's fast path
+        row = [values[f.attname] for f in fields]
+        fresh[key] = Message(*row)  # type: ignore[misc]  # positional: Django's fast path
     if connection.vendor != "postgresql":
         Message.objects.bulk_create(fresh.values(), ignore_conflicts=True, batch_size=500)
         return fresh, set()

@@ -25,9 +25,7 @@ class BatchWriter:
     def __init__(self, *, threaded: bool | None = None) -> None:
         if threaded is None:
             threaded = (
-                settings.CALL_LOG_WRITER_THREAD
-                and connection.vendor == "postgresql"
-                and not connection.in_atomic_block
+                settings.CALL_LOG_WRITER_THREAD and connection.vendor == "postgresql" and not connection.in_atomic_block
             )
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calllog-writer") if threaded else None
         self._in_flight: tuple[Future[Any], Callable[[Any], None]] | None = None
