@@ -144,3 +144,41 @@ class ComplaintReferenceAdmin(ReadOnlyAdmin):
     list_display = ("code", "allocated_at")
     search_fields = ("=code",)
     date_hierarchy = "allocated_at"
+
+
+# --- the reporting rollups (warehouse/reporting): derived data, rebuilt by their job --------------
+class RollupAdmin(ReadOnlyAdmin):
+    """Rollups are recomputed by `reporting_rollups`; the admin only lets one look at them."""
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"][:10]
+
+    def get_list_filter(self, request: HttpRequest) -> list[str]:
+        names = {f.name for f in self.model._meta.concrete_fields}
+        return [n for n in ("source", "channel", "category", "reason", "dimension", "direction") if n in names]
+
+
+def _register_rollups() -> None:
+    from warehouse.reporting import models as rollups
+
+    admin.site.register(
+        rollups.RollupState,
+        type(
+            "RollupStateAdmin",
+            (RollupAdmin,),
+            {"list_display": ("name", "time_zone", "last_started_at", "last_finished_at", "last_days", "lease_until")},
+        ),
+    )
+    for model, hierarchy in (
+        (rollups.RollupDirtyDay, "day"),
+        (rollups.RollupVolumeHourly, "day"),
+        (rollups.RollupDailyFlow, "day"),
+        (rollups.RollupResponseTimes, "day"),
+        (rollups.RollupCategoryAgreement, "day"),
+        (rollups.RollupFilteredDaily, "day"),
+        (rollups.RollupWeeklyTrend, "week_start"),
+    ):
+        admin.site.register(model, type(f"{model.__name__}Admin", (RollupAdmin,), {"date_hierarchy": hierarchy}))
+
+
+_register_rollups()

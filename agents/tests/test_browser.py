@@ -136,6 +136,8 @@ def test_an_agent_logs_in_filters_the_queue_opens_a_complaint_and_resolves_it(pa
     page.wait_for_url("**/agents/?category=billing")
     assert rows.count() == 1
     assert page.locator("[data-total]").inner_text() == "1"
+    page.wait_for_selector("body.counts-loaded")
+    assert page.locator("[data-count-for='source=sms']").inner_text() == "1"  # billing kept
     shot(page, "queue-filtered")
 
     # Open it from the keyboard, write the resolution, resolve.
@@ -211,3 +213,59 @@ def test_the_second_agent_to_resolve_is_told_who_won(page: Any, live_server: Any
     other.context.close()
     target.refresh_from_db()
     assert target.resolution_note == "Reshipped the parcel."
+
+
+def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_server: Any) -> None:
+    import uuid
+
+    from django.utils import timezone
+
+    from ingestion.models import Message, RawEvent
+
+    User.objects.create_user("alice", password="correct horse", is_staff=True).groups.add(
+        Group.objects.get_or_create(name="agents")[0]
+    )
+    now = timezone.now()
+    event = RawEvent.objects.create(
+        source="social",
+        provider="x",
+        lake_key=f"raw/social/{uuid.uuid4()}.json",
+        sha256="0" * 64,
+        size=2,
+        received_at=now,
+        status=RawEvent.Status.PROCESSED,
+    )
+    for text, reason in [
+        ("lol my router is on fire again, third outage this week, cheers @acme", "joke"),
+        ("Love the new app design!", "praise"),
+        ("WIN A FREE PHONE click here", "spam"),
+    ]:
+        Message.objects.create(
+            raw_event=event,
+            source="social",
+            channel="x_mention",
+            provider="x",
+            external_id=str(uuid.uuid4()),
+            customer_handle="@dave",
+            text=text,
+            occurred_at=now,
+            received_at=now,
+            status=Message.Status.FILTERED,
+            is_complaint=False,
+            not_complaint_reason=reason,
+            complaint_confidence=0.3,
+            model_version="m-1",
+        )
+    log_in(page, live_server, "alice", "correct horse")
+    page.click("text=Filtered messages")
+    page.wait_for_url("**/agents/messages/filtered/")
+    assert page.locator("[data-row]").count() == 3
+    shot(page, "filtered")
+    row = page.locator("[data-row]", has_text="router is on fire")
+    row.locator("select[name=category]").select_option("service_outage")
+    row.locator("button", has_text="Promote").click()
+    page.wait_for_selector(".flash-success")
+    assert "Promoted into the queue as CMP-" in page.locator(".flash").inner_text()
+    assert page.locator("[data-row]").count() == 2
+    complaint = Complaint.objects.get()
+    assert complaint.category == "service_outage" and complaint.customer_handle == "@dave"
