@@ -42,7 +42,7 @@ def test_the_queue_lists_open_complaints_urgent_first_with_age_source_category_a
     assert row_refs(html) == [urgent.reference, old.reference]
     assert ">2d</td>" in html and ">10m</td>" in html
     assert "Old problem" in html and "second line" not in html
-    assert '<span class="cat">Billing and payments</span> <span class="conf conf-high">87%</span>' in html
+    assert 'Billing and payments</span> <span class="conf conf-high">87%</span>' in html
     assert 'title="legal threat">urgent</span>' in html
 
 
