@@ -39,7 +39,8 @@ def test_the_customer_side_of_a_list_of_turns_is_what_gets_classified() -> None:
     first = next(canonical.parse_jsonl(io.BytesIO(fixture_bytes("calls.jsonl")), zone=ZONE))
     assert isinstance(first, CallRecord)
     assert first.customer_text() == "I was charged twice for order 48213 and nobody has refunded me.\nThank you."
-    assert [t["role"] for t in first.transcript_json()] == ["agent", "customer", "agent", "customer"]  # type: ignore[index]
+    assert first.turns is not None
+    assert [t.role for t in first.turns] == ["agent", "customer", "agent", "customer"]
     assert first.occurred_at == datetime(2025, 10, 25, 13, 2, 11, tzinfo=UTC)
     assert (first.caller, first.agent, first.queue, first.duration_seconds) == (
         "+447700900123",
