@@ -18,12 +18,17 @@ import json
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "complaintsite.settings.base")
 os.environ.setdefault("DEBUG", "true")
+
+
+def _log(name: str, message: str) -> None:
+    print(f"[{name}] {message}", flush=True)
 
 
 def main() -> None:
@@ -55,7 +60,7 @@ def main() -> None:
             folds=args.cv,
             config=config,
             baseline=True,
-            log=lambda message, name=name: print(f"[{name}] {message}", flush=True),
+            log=partial(_log, name),
         )
         base = report["baseline"]
         row = {

@@ -21,7 +21,7 @@ from typing import Any, cast
 import numpy as np
 from spacy.attrs import NORM
 from spacy.ml.models.textcat import resize_and_set_ref
-from spacy.strings import hash_string
+from spacy.strings import hash_string  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable, with_cpu
@@ -67,14 +67,15 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
     batch_vals: list[np.ndarray] = []
     cache_key = ("complaints.ngram_features", word_n, char_min, char_max)
     for doc in docs:
-        cached = doc.user_data.get(cache_key)
+        user_data = cast(dict[Any, Any], doc.user_data)
+        cached = user_data.get(cache_key)
         if cached is not None:
             # Training sees the same Doc objects every epoch: extract their features once.
             batch_keys.append(cached[0])
             batch_vals.append(cached[1])
             continue
         norms = doc.to_array(NORM).astype(np.uint64)
-        parts = [norms] + [ops.ngrams(n, norms) for n in range(2, word_n + 1) if norms.size >= n]
+        parts: list[Any] = [norms] + [ops.ngrams(n, cast(Any, norms)) for n in range(2, word_n + 1) if norms.size >= n]
         wkeys, wvals = _weighted(np.concatenate(parts) if parts else norms)
         keys = [np.asarray([_DOC_KEY], dtype=np.uint64), wkeys]
         vals = [np.ones(1, dtype="f"), wvals]
@@ -85,14 +86,14 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
             keys.append(ckeys)
             vals.append(cvals)
         doc_keys, doc_vals = np.concatenate(keys), np.concatenate(vals)
-        doc.user_data[cache_key] = (doc_keys, doc_vals)
+        user_data[cache_key] = (doc_keys, doc_vals)
         batch_keys.append(doc_keys)
         batch_vals.append(doc_vals)
     lengths = np.asarray([k.shape[0] for k in batch_keys], dtype="int32")
     out = (
-        ops.asarray(np.concatenate(batch_keys)),
-        ops.asarray(np.concatenate(batch_vals), dtype="f"),
-        ops.asarray(lengths, dtype="int32"),
+        ops.asarray(cast(Any, np.concatenate(batch_keys))),
+        ops.asarray(cast(Any, np.concatenate(batch_vals)), dtype="f"),
+        ops.asarray(cast(Any, lengths), dtype="int32"),
     )
     return out, lambda d_out: []
 
@@ -123,7 +124,9 @@ def build_ngram_bow(
     if not no_output_layer:
         fill_defaults["b"] = _NEG_VALUE
         output_layer = softmax_activation() if exclusive_classes else Logistic()
-    resizable_layer = resizable(sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults))
+    resizable_layer: Model = resizable(
+        sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults)
+    )
     model: Model = with_cpu(chain(ngram_features(word_ngrams, char_min, char_max), resizable_layer), sparse.ops)
     if output_layer is not None:
         model = chain(model, with_cpu(output_layer, output_layer.ops))

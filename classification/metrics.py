@@ -26,7 +26,7 @@ def per_class_scores(gold: Sequence[str], predicted: Sequence[str], labels: Sequ
     return out
 
 
-def binary_auc(positive_scores: Sequence[float], is_positive: Sequence[bool]) -> float | None:
+def binary_auc(positive_scores: Sequence[float] | np.ndarray, is_positive: Sequence[bool]) -> float | None:
     """Mann-Whitney form of ROC AUC; None when one of the two classes is absent."""
     scores = np.asarray(positive_scores, dtype="float64")
     truth = np.asarray(is_positive, dtype=bool)

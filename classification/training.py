@@ -309,10 +309,8 @@ def train_task_model(
         for batch in minibatch([examples[i] for i in order], size=config.batch_size):
             nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
         with nlp.use_params(optimizer.averages) if config.use_averages else _nullcontext():
-            fine = np.array(
-                [[doc.cats.get(label, 0.0) for label in fine_labels] for doc in pipe.pipe(dev_docs, batch_size=256)],
-                dtype="float32",
-            )
+            scored = pipe.pipe(dev_docs, batch_size=256)  # type: ignore[attr-defined]
+            fine = np.array([[doc.cats.get(label, 0.0) for label in fine_labels] for doc in scored], dtype="float32")
             scores = coarse_scores(fine, fine_labels, labels)
             decision = tune_decision(dev_gold, scores, labels)
             f1 = classification_report(dev_gold, decision.apply(scores, labels), labels=labels)["macro_f1"]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -13,10 +14,10 @@ from django.core.management.base import CommandError
 
 from classification.artifact import CURRENT, META, resolve_version_dir
 
-TINY = '{"epochs": 4, "hash_length": 16384, "seed": 3}'
+TINY = '{"epochs": 8, "hash_length": 16384, "seed": 3, "learn_rate": 0.01}'
 
 
-def run(*args: str, **options: object) -> str:
+def run(*args: str, **options: Any) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO(), **options)
     return out.getvalue()

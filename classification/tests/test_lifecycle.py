@@ -13,7 +13,7 @@ from classification.lifecycle import classifier_train, split_with_feedback
 from classification.services import feedback_record
 from classification.training import TrainConfig
 
-TINY = TrainConfig(architecture="bow", epochs=4, patience=2, hash_length=2**14, seed=3)
+TINY = TrainConfig(architecture="bow", epochs=8, patience=2, hash_length=2**14, seed=3, learn_rate=0.01)
 UNTRAINED = TrainConfig(architecture="bow", epochs=1, patience=1, hash_length=2**14, learn_rate=0.0, seed=3)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from ingestion.tasks import TRANSIENT_ERRORS, process_raw_event
 
 
 @pytest.fixture
-def broken_copy(tmp_path: Path, classifier_model_dir: Path) -> Path:
+def broken_copy(tmp_path: Path, classifier_model_dir: Path) -> Iterator[Path]:
     """A private copy of the session's model, free to damage."""
     root = tmp_path / "models"
     shutil.copytree(classifier_model_dir, root, ignore=shutil.ignore_patterns(".train.lock"))
