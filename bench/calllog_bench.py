@@ -70,13 +70,16 @@ def child_ingest() -> dict[str, Any]:
             spent["batches"] += 1
 
     pipeline.classify_texts = timed  # type: ignore[assignment]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     summary = call_logs_ingest()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     totals = summary.as_dict()
     return {
         "elapsed_s": round(elapsed, 2),
         "calls_per_s": round(totals["calls"] / elapsed, 1),
+        # CPU seconds of this process (both threads; PostgreSQL's own work not included).
+        "cpu_s": round(cpu, 2),
+        "calls_per_cpu_s": round(totals["calls"] / cpu, 1),
         "classify_s": round(spent["classify"], 2),
         "classify_batches": spent["batches"],
         "summary": totals,
@@ -111,21 +114,23 @@ def child_raw(path: str, batch: int) -> dict[str, Any]:
         from classification.model import get_classifier
 
         nlp = get_classifier().complaint.nlp  # type: ignore[attr-defined]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _doc in nlp.pipe(texts, batch_size=256):
             pass
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         out["nlp_pipe_s"] = round(elapsed, 2)
         out["nlp_pipe_per_s"] = round(len(texts) / elapsed, 1)
+        out["nlp_pipe_per_cpu_s"] = round(len(texts) / cpu, 1)
     except (ImportError, AttributeError) as exc:  # the interim pass-through has no nlp
         out["nlp_pipe_error"] = str(exc)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     complaints = 0
     for i in range(0, len(texts), batch):
         complaints += sum(p.is_complaint for p in classify_texts(texts[i : i + batch]))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     out["classify_texts_s"] = round(elapsed, 2)
     out["classify_texts_per_s"] = round(len(texts) / elapsed, 1)
+    out["classify_texts_per_cpu_s"] = round(len(texts) / cpu, 1)
     out["predicted_complaints"] = complaints
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     return out
@@ -234,6 +239,10 @@ def main() -> None:
                 mean = (before[name] + after[name]) / 2
                 report[f"mean_{name}"] = round(mean, 1)
                 report[f"job_vs_{name.removesuffix('_per_s')}"] = round(job["calls_per_s"] / mean, 3)
+        for name in ("nlp_pipe_per_cpu_s", "classify_texts_per_cpu_s"):
+            if before and name in before and name in after:
+                mean = (before[name] + after[name]) / 2
+                report[f"job_cpu_vs_{name.removesuffix('_per_cpu_s')}"] = round(job["calls_per_cpu_s"] / mean, 3)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -118,50 +119,55 @@ def complaints_create_bulk(*, news: list[NewComplaint]) -> dict[tuple[str, str],
     if not todo:
         return found
     drawn = iter(references_allocate_bulk(ats=[n.received_at for n in todo if not n.reference]))
-    rows = [
-        Complaint(
-            id=uuid.uuid4(),
-            reference=n.reference or next(drawn),
-            source=n.source,
-            channel=n.channel,
-            provider=n.provider,
-            external_id=n.external_id,
-            message_id=n.message_id,
-            raw_event_id=n.raw_event_id,
-            customer_handle=n.customer_handle,
-            customer_name=n.customer_name,
-            contact_email=n.contact_email,
-            contact_phone=n.contact_phone,
-            text=n.text,
-            attachments=n.attachments,
-            customer_category=n.customer_category,
-            category=n.category,
-            category_confidence=n.category_confidence,
-            complaint_confidence=n.complaint_confidence,
-            urgent=n.urgent,
-            urgency_reasons=n.urgency_reasons,
-            model_version=n.model_version,
-            occurred_at=n.occurred_at,
-            received_at=n.received_at,
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "id": uuid.uuid4(),
+            "reference": n.reference or next(drawn),
+            "source": n.source,
+            "channel": n.channel,
+            "provider": n.provider,
+            "external_id": n.external_id,
+            "message_id": n.message_id,
+            "raw_event_id": n.raw_event_id,
+            "customer_handle": n.customer_handle,
+            "customer_name": n.customer_name,
+            "contact_email": n.contact_email,
+            "contact_phone": n.contact_phone,
+            "text": n.text,
+            "attachments": n.attachments,
+            "customer_category": n.customer_category,
+            "category": n.category,
+            "category_confidence": n.category_confidence,
+            "complaint_confidence": n.complaint_confidence,
+            "urgent": n.urgent,
+            "urgency_reasons": n.urgency_reasons,
+            "model_version": n.model_version,
+            "occurred_at": n.occurred_at,
+            "received_at": n.received_at,
+            "status": Complaint.Status.PENDING,
+        }
         for n in todo
     ]
     with transaction.atomic():
-        Complaint.objects.bulk_create(rows, ignore_conflicts=True)
-        found.update(_complaint_ids([(c.source, c.external_id) for c in rows]))
-        created = [c for c in rows if found.get((c.source, c.external_id)) == c.id]
-        ComplaintEvent.objects.bulk_create(
-            ComplaintEvent(
-                complaint_id=c.id,
-                action=ComplaintEvent.Action.CREATED,
-                to_status=c.status,
-                data={"source": c.source, "channel": c.channel, "model_version": c.model_version},
-            )
-            for c in created
+        _insert_ignoring_conflicts(Complaint, rows)
+        found.update(_complaint_ids([(r["source"], r["external_id"]) for r in rows]))
+        # Ours where the stored id is the one we drew; a concurrent run's complaint is only returned.
+        created = [r for r in rows if found.get((r["source"], r["external_id"])) == r["id"]]
+        _insert_ignoring_conflicts(
+            ComplaintEvent,
+            [
+                {
+                    "complaint_id": r["id"],
+                    "action": ComplaintEvent.Action.CREATED,
+                    "to_status": r["status"],
+                    "data": {"source": r["source"], "channel": r["channel"], "model_version": r["model_version"]},
+                }
+                for r in created
+            ],
         )
     now = timezone.now()
-    for c in created:
-        metrics.observe_receipt_to_warehouse(source=c.source, seconds=(now - c.received_at).total_seconds())
+    for r in created:
+        metrics.observe_receipt_to_warehouse(source=r["source"], seconds=(now - r["received_at"]).total_seconds())
     return found
 
 
@@ -173,27 +179,66 @@ def _complaint_ids(keys: list[tuple[str, str]]) -> dict[tuple[str, str], uuid.UU
     return out
 
 
+def _insert_ignoring_conflicts(model: type[models.Model], rows: list[dict[str, Any]]) -> list[Any]:
+    """INSERT .. ON CONFLICT DO NOTHING; on PostgreSQL, returns the primary keys inserted.
+
+    Rows are dicts of attribute names; other fields take their defaults (auto_now fields: now). On
+    PostgreSQL one statement per 500 rows with RETURNING: Django's bulk_create spends ~0.3 ms of
+    Python a row on these models, more than the database does. Elsewhere bulk_create, which cannot
+    say what it skipped (returns []: callers re-read).
+    """
+    if not rows:
+        return []
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, models.AutoField))]
+    defaults = {
+        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        for f in fields
+    }
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create([model(**{**defaults, **row}) for row in rows], ignore_conflicts=True)
+        return []
+    quote = connection.ops.quote_name
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    columns = ", ".join(quote(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk = quote(model._meta.pk.column)  # type: ignore[union-attr]
+    inserted: list[Any] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            page = rows[start : start + 500]
+            params: list[Any] = []
+            for row in page:
+                for f in fields:
+                    value = row.get(f.attname, defaults[f.attname])
+                    params.append(json.dumps(value) if f.attname in json_fields else value)
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+                f"VALUES {', '.join([row_sql] * len(page))} ON CONFLICT DO NOTHING RETURNING {pk}",
+                params,
+            )
+            inserted.extend(r[0] for r in cursor.fetchall())
+    return inserted
+
+
 def references_allocate_bulk(*, ats: list[datetime]) -> list[str]:
-    """reference_allocate for many at once: draw, drop the codes already taken, insert the rest
-    together; a clash with a concurrent allocation redraws the round."""
+    """reference_allocate for many at once: insert the drawn codes ignoring those already taken,
+    draw again for those; the primary key settles races as it does for one."""
+    if connection.vendor != "postgresql":
+        return [reference_allocate(at=at) for at in ats]
     codes: list[str | None] = [None] * len(ats)
     for _ in range(20):
         missing = [i for i, code in enumerate(codes) if code is None]
         if not missing:
             return [c for c in codes if c is not None]
-        draws = {i: reference_candidate(ats[i]) for i in missing}
-        taken = set(ComplaintReference.objects.filter(code__in=draws.values()).values_list("code", flat=True))
-        fresh: dict[str, int] = {}
-        for i, code in draws.items():
-            if code not in taken and code not in fresh:
-                fresh[code] = i
-        try:
-            with transaction.atomic():
-                ComplaintReference.objects.bulk_create([ComplaintReference(code=code) for code in fresh])
-        except IntegrityError:
-            continue  # someone allocated one of these codes in between: draw this round again
-        for code, i in fresh.items():
-            codes[i] = code
+        draws: dict[str, int] = {}
+        for i in missing:
+            draws.setdefault(reference_candidate(ats[i]), i)  # a code drawn twice counts once
+        with transaction.atomic():
+            allocated = set(_insert_ignoring_conflicts(ComplaintReference, [{"code": code} for code in draws]))
+        for code, i in draws.items():
+            if code in allocated:
+                codes[i] = code
     raise RuntimeError("could not allocate unique complaint references in 20 rounds")
 
 

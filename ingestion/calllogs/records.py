@@ -27,19 +27,16 @@ class FileFormatError(ValueError):
     """The file cannot be read at all (unknown format, no header, broken compression)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
     speaker: str
     text: str
+    role: str = field(init=False)  # customer | agent | the speaker's own name
 
-    @property
-    def role(self) -> str:
+    def __post_init__(self) -> None:
         name = self.speaker.strip().lower()
-        if name in CUSTOMER_SPEAKERS:
-            return "customer"
-        if name in AGENT_SPEAKERS:
-            return "agent"
-        return name or "unknown"
+        role = "customer" if name in CUSTOMER_SPEAKERS else "agent" if name in AGENT_SPEAKERS else name or "unknown"
+        object.__setattr__(self, "role", role)  # computed once: a 100k-call file asks it a million times
 
     def as_json(self) -> dict[str, str]:
         return {"speaker": self.speaker, "role": self.role, "text": self.text}
