@@ -51,7 +51,9 @@ def session_model_dir(cache_root: Path) -> Path:
     return target
 
 
-def _prune(cache_root: Path, *, keep: set[str], max_entries: int = 3) -> None:
+def _prune(cache_root: Path, *, keep: set[str], max_entries: int = 5) -> None:
+    # Several entries stay: other test sessions (a real worker subprocess among them) may still be
+    # using a model trained for an older corpus or configuration.
     entries = sorted(
         (p for p in cache_root.iterdir() if p.is_dir() and p.name not in keep),
         key=lambda p: p.stat().st_mtime,
