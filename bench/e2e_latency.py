@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DOCS = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- e2e-bench:start -->", "<!-- e2e-bench:end -->"
+RESULT_FILE = ROOT / "var" / "bench" / "e2e_latency.json"
 WEBHOOKS = ("twilio", "vonage", "meta", "x")
 
 from faults.run import ledger_summary  # noqa: E402
@@ -182,7 +183,12 @@ def traffic(stack: Stack, *, rate: float, duration: float, seed: int) -> Any:
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
-    stack = Stack(root, StackConfig(web_workers=args.web_workers, worker_concurrency=args.concurrency))
+    stack = Stack(
+        root,
+        StackConfig(
+            web_workers=args.web_workers, worker_concurrency=args.concurrency, postgres_options=args.pg_options
+        ),
+    )
     stack.apply_env()
     import django
 
@@ -247,7 +253,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "worker_process_max": round(sampler.peak("worker_max")),
             "worker_total_max": round(sampler.peak("worker_total")),
         },
-        "server": {"gunicorn_workers": args.web_workers, "celery_concurrency": args.concurrency},
+        "server": {
+            "gunicorn_workers": args.web_workers,
+            "celery_concurrency": args.concurrency,
+            "postgres_options": args.pg_options,
+        },
         "model": f"the classifier in {args.model_dir}" if args.model_dir else "the production classifier",
         "ledger": ledger,
         "durability": {
@@ -261,7 +271,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def render(r: dict[str, Any]) -> str:
+def render(r: dict[str, Any], notes: str = "") -> str:
     m = r["machine"]
     w, verdict, http, rss = r["warehouse"], r["verdict"], r["http_accept"], r["rss_mb"]
     met = "met" if w["p95_ms"] < 1000 else "**not met**"
@@ -313,8 +323,22 @@ def render(r: dict[str, Any]) -> str:
             f"({r['durability']['complaints']:,} complaints, {r['durability']['filtered']:,} tagged non-complaints), "
             f"not stored when the wait ended {r['durability']['lost']}, stored twice "
             f"{r['durability']['stored_twice']}; raw events in the ledger: {r['ledger']}.",
+            "",
+            ceiling(r),
+            *([" ", notes] if notes else []),
             END,
         ]
+    )
+
+
+def ceiling(r: dict[str, Any]) -> str:
+    """What the measured CPU cost per message allows on this machine, whatever else runs."""
+    per_message = sum(r["cpu_ms_per_message"].values())
+    server = per_message - r["cpu_ms_per_message"].get("load generator", 0.0)
+    return (
+        f"All processes together spent {per_message:.1f} ms of CPU per message ({server:.1f} ms without the load "
+        f"generator): {r['cores']} cores could carry at most about {1000 * r['cores'] / server:.0f} messages/s "
+        "with nothing else running, before any waiting on disk."
     )
 
 
@@ -336,12 +360,20 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--model-dir", default="", help="a classifier directory (default: ensure_classifier's)")
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--pg-options", default="", help="extra PostgreSQL -c flags (experiments only)")
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--notes", default="", help="markdown appended to the section (findings)")
+    parser.add_argument("--render-from", default="", help=argparse.SUPPRESS)  # re-render a saved JSON result
     args = parser.parse_args()
     args.rate = min(args.rate, 500.0)
     args.duration = min(args.duration, 900.0)
-    result = measure(args)
-    section = render(result)
+    if args.render_from:
+        result = json.loads(Path(args.render_from).read_text())
+    else:
+        result = measure(args)
+        RESULT_FILE.parent.mkdir(parents=True, exist_ok=True)
+        RESULT_FILE.write_text(json.dumps(result, indent=2))
+    section = render(result, args.notes)
     print(section)
     if args.write_docs:
         write_docs(section)

@@ -1,5 +1,5 @@
-"""What `make bench` reads from the benchmark scripts: headline figures from their output or from
-their sections of docs/benchmarks.md, and sections for the scripts that only print JSON."""
+"""What `make bench` reads from the benchmark scripts: the headline figures, from what a script
+printed or, for a step not run this time, from its section of docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ def parse_reporting(out: str) -> dict[str, Any]:
 SECTION_MARKERS = {
     "webhook": ("<!-- webhook-bench:start -->", "<!-- webhook-bench:end -->"),
     "e2e": ("<!-- e2e-bench:start -->", "<!-- e2e-bench:end -->"),
-    "calllog": ("<!-- calllog-bench:start -->", "<!-- calllog-bench:end -->"),
+    "calllog": ("<!-- calllogs:begin -->", "<!-- calllogs:end -->"),
+    "classifier": ("<!-- classifier:begin -->", "<!-- classifier:end -->"),
     "queue": ("<!-- agents-queue:begin -->", "<!-- agents-queue:end -->"),
     "reporting": ("<!-- reporting:begin -->", "<!-- reporting:end -->"),
 }
@@ -114,7 +115,17 @@ def figures_from_docs(name: str, text: str) -> dict[str, Any]:
     if name == "queue":
         return parse_queue(sec)
     if name == "calllog":
-        return {"ratio": (_num(r"at \*\*(\d+)%\*\* of the classifier", sec) or 0) / 100 or None}
+        ratio = _num(r"\*\*job / raw `nlp.pipe`\*\*[^|]*\| \*\*([\d.]+)\*\*", sec)
+        return {
+            "ratio": ratio,
+            "ratio_cpu": _num(r"\*\*job / raw `nlp.pipe`\*\*[^|]*\| \*\*[\d.]+\*\* \| \*\*([\d.]+)\*\*", sec),
+            "rss_mb": _num(r"worker peak RSS[^|]*\| \*\*([\d.]+) MB\*\*", sec),
+        }
+    if name == "classifier":
+        return {
+            "words_per_s": _num(r"words per second, one core[^|]*\| ([\d,]+) \|", sec),
+            "rss_mb": _num(r"RSS with the model loaded[^|]*\| ([\d.]+) MB", sec),
+        }
     if name == "reporting":
         rows = re.findall(r"(?m)^\|[^|]+\|[^|]+\|[^|]*\| ([\d.]+) \| ([\d.]+) \|$", sec)
         return {
@@ -140,54 +151,7 @@ def figures_from_docs(name: str, text: str) -> dict[str, Any]:
     return {}
 
 
-# --- sections for scripts that only print JSON ----------------------------------------------------
-def calllog_section(f: dict[str, Any]) -> str:
-    raw = f.get("raw", {})
-    job, clf = raw.get("job", {}), raw.get("classifier", {})
-    lines = [
-        "<!-- calllog-bench:start -->",
-        "## Call-log batch against the raw classifier (issue 4)",
-        "",
-        f"Command: `{raw.get('command', 'bench/calllog_bench.py')}`; machine: {_machine_line(raw.get('machine'))}.",
-        "",
-        "| measure | value |",
-        "| --- | ---: |",
-    ]
-    for key, value in (*job.items(), *clf.items()):
-        if isinstance(value, (int, float, str)):
-            lines.append(f"| {key} | {value} |")
-    lines += [
-        "",
-        f"The batch runs at **{_pct(f.get('ratio'))}** of the classifier's raw `nlp.pipe` throughput on the same "
-        f"texts (aim: 70% or more); {_pct(f.get('ratio_vs_classify_texts'))} of `classify_texts`.",
-        "<!-- calllog-bench:end -->",
-    ]
-    return "\n".join(lines)
-
-
-def classifier_section(f: dict[str, Any]) -> str:
-    raw = f.get("raw", {})
-    lines = [
-        "<!-- classifier-speed:start -->",
-        "## Classifier inference speed and memory (issue 5)",
-        "",
-        "Command: `.venv/bin/python bench/classifier_speed.py --json` (one core, the full predict path).",
-        "",
-        "| measure | value |",
-        "| --- | ---: |",
-        *(f"| {k} | {v} |" for k, v in raw.items()),
-        "<!-- classifier-speed:end -->",
-    ]
-    return "\n".join(lines)
-
-
 def _pct(value: float | None) -> str:
     if value is None:
         return "n/a"
     return f"{value:.0%}" if value <= 5 else f"{value:.0f}%"
-
-
-def _machine_line(value: Any) -> str:
-    if isinstance(value, dict):
-        return "; ".join(f"{k} {v}" for k, v in value.items())
-    return str(value or "this machine")

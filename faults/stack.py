@@ -72,6 +72,7 @@ class StackConfig:
     sweeper_grace_seconds: int = 10
     visibility_timeout: int = 30  # how soon Redis hands a killed worker's unacked task to another
     lake_fsync: bool = True
+    postgres_options: str = ""  # extra `-c name=value` flags, for experiments (e.g. synchronous_commit=off)
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -228,7 +229,7 @@ class Stack:
     def postgres_start(self) -> None:
         options = (
             f"-p {self.pg_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.pg_dir} "
-            "-c max_connections=200 -c shared_buffers=128MB"
+            "-c max_connections=200 -c shared_buffers=128MB " + self.config.postgres_options
         )
         self._run(
             [
