@@ -289,7 +289,7 @@ def summary(results: dict[str, Any], docs_text: str = "") -> str:
         START,
         "## Summary: aims and measurements",
         "",
-        f"Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}, Python {m['python']}; commit {m['commit']}. "
+        f"Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}, Python {m['python']}. "
         "Shared with other work while measuring: figures carry that noise.",
         "",
         "| what | aim | measured | | when |",
