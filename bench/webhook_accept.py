@@ -16,8 +16,11 @@ What it runs, all on loopback, bounded in time:
    one at a time in a Django process with the same settings.
 
 Usage:
-    .venv/bin/python bench/webhook_accept.py [--duration 10] [--rounds 3] [--connections 32]
-        [--workers 4] [--threads 4] [--rate 200] [--write-docs]
+    .venv/bin/python bench/webhook_accept.py [--duration 10] [--rounds 3] [--connections 64]
+        [--workers 2] [--threads 16] [--rate 200] [--open-seconds 20] [--priority 0] [--write-docs]
+
+--write-docs replaces the generated block of docs/benchmarks.md (webhook-bench markers); the
+findings written by hand below it (webhook-notes markers) stay.
 """
 
 from __future__ import annotations
@@ -187,15 +190,16 @@ def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any
     return "\n".join(lines)
 
 
-def write_docs(section: str, notes: str) -> None:
+def write_docs(section: str) -> None:
+    """Replace this benchmark's generated block; the hand-written findings after it
+    (between webhook-notes markers) are left as they are."""
     text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n\nMeasurements, each with its machine and command.\n"
-    block = section.replace(END, notes.rstrip() + "\n\n" + END) if notes else section
     if START in text and END in text:
         before, rest = text.split(START, 1)
         _, after = rest.split(END, 1)
-        text = before + block + after
+        text = before + section + after
     else:
-        text = text.rstrip() + "\n\n" + block + "\n"
+        text = text.rstrip() + "\n\n" + section + "\n"
     DOCS.parent.mkdir(parents=True, exist_ok=True)
     DOCS.write_text(text)
 
@@ -204,9 +208,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk round (max 60)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating bare/webhook rounds (max 10)")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--rate", type=int, default=200, help="open-loop requests per second (max 2000)")
     parser.add_argument("--open-seconds", type=int, default=20)
     parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run (0: skip)")
@@ -214,7 +218,6 @@ def main() -> None:
         "--priority", type=int, default=0, help="raise the run's own processes' priority by this much (root; 0-10)"
     )
     parser.add_argument("--write-docs", action="store_true", help="replace this section of docs/benchmarks.md")
-    parser.add_argument("--notes", default="", help="markdown appended to the section (findings)")
     args = parser.parse_args()
     # Bounded load, always: short rounds, few of them, loopback only.
     args.duration = min(args.duration, 60)
@@ -289,7 +292,7 @@ def main() -> None:
     print(section)
     (lake_dir.parent / "bench-webhook-result.json").write_text(json.dumps(result, indent=2))
     if args.write_docs:
-        write_docs(section, args.notes)
+        write_docs(section)
     shutil.rmtree(lake_dir, ignore_errors=True)
     flush_queue()
 
