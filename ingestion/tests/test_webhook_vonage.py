@@ -14,7 +14,6 @@ from ingestion.models import Message, RawEvent, SmsConcatGroup, SmsConcatPart
 from ingestion.signatures import vonage_signature, vonage_signature_valid
 from ingestion.tests.webhook_helpers import (
     VONAGE_PATH,
-    VONAGE_SECRET,
     json_payload,
     post_vonage_form,
     post_vonage_json,
@@ -259,4 +258,3 @@ def test_parts_and_their_duplicates_from_many_threads_at_once_are_exactly_one_me
     message = Message.objects.get()
     assert message.text == WHOLE_TEXT
     assert Complaint.objects.count() == 1
-
