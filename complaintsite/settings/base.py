@@ -178,7 +178,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 SWEEPER_GRACE_SECONDS = env_int("SWEEPER_GRACE_SECONDS", 120)
 CALL_LOG_SCHEDULE_MINUTE = env_int("CALL_LOG_SCHEDULE_MINUTE", 5)
 
-# Defaults; django-celery-beat copies them into the database, where admins edit them.
+# Fixed housekeeping schedules: django-celery-beat writes these entries into its tables at every
+# beat start, so an admin edit to one of them lasts until the next start. Schedules that admins
+# own (the hourly call-log job) are seeded once by a migration instead and never reset.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-stuck-raw-events": {
         "task": "ingestion.sweep_stuck_raw_events",
@@ -273,29 +275,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- agents: staff UI and REST API (agents/) ------------------------------------------------
-# Swagger UI and Redoc are served from the drf-spectacular-sidecar package: no CDN, and only
-# agents see the schema and its docs (the same rule as the API itself).
-INSTALLED_APPS.append("drf_spectacular_sidecar")
-SPECTACULAR_SETTINGS.update(
-    {
-        "SWAGGER_UI_DIST": "SIDECAR",
-        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "REDOC_DIST": "SIDECAR",
-        "SERVE_PERMISSIONS": ["agents.permissions.IsAgent"],
-        "SERVE_AUTHENTICATION": [
-            "rest_framework.authentication.SessionAuthentication",
-            "rest_framework.authentication.TokenAuthentication",
-        ],
-        "COMPONENT_SPLIT_REQUEST": True,
-        "TAGS": [
-            {"name": "complaints", "description": "The queue and one complaint."},
-            {"name": "actions", "description": "Conditional, audited changes; 409 when someone else got there first."},
-            {"name": "messages", "description": "Messages the classifier filtered out."},
-        ],
-    }
-)
-
 # --- reporting: rollups, the analysts' `reporting` schema, dashboards (warehouse/reporting) -----
 # Key of the keyed hash (HMAC-SHA256) that replaces customer handles in reporting.complaints.
 # Unset, it is derived from SECRET_KEY; set it so that rotating SECRET_KEY keeps hashes stable.
@@ -321,6 +300,29 @@ CELERY_BEAT_SCHEDULE["reporting-rollups-nightly-requeue"] = {
     "task": "warehouse.reporting_rollups_requeue",
     "schedule": crontab(hour=3, minute=17),
 }
+
+# --- agents: staff UI and REST API (agents/) ------------------------------------------------
+# Swagger UI and Redoc are served from the drf-spectacular-sidecar package: no CDN, and only
+# agents see the schema and its docs (the same rule as the API itself).
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "SERVE_PERMISSIONS": ["agents.permissions.IsAgent"],
+        "SERVE_AUTHENTICATION": [
+            "rest_framework.authentication.SessionAuthentication",
+            "rest_framework.authentication.TokenAuthentication",
+        ],
+        "COMPONENT_SPLIT_REQUEST": True,
+        "TAGS": [
+            {"name": "complaints", "description": "The queue and one complaint."},
+            {"name": "actions", "description": "Conditional, audited changes; 409 when someone else got there first."},
+            {"name": "messages", "description": "Messages the classifier filtered out."},
+        ],
+    }
+)
 
 # --- call-centre logs: the hourly batch (ingestion/calllogs, docs/call-logs.md) -------------------
 CALL_LOG_INBOX_PREFIX = (env_str("CALL_LOG_INBOX_PREFIX") or "inbox/call_center").strip("/")
