@@ -61,7 +61,7 @@ bench: $(STAMP)
 
 # Fault injection (faults/run.py): a private PostgreSQL cluster, Redis, gunicorn, worker and beat
 # under simulated traffic while Redis stops, workers are SIGKILLed, PostgreSQL restarts and the
-# lake goes read-only; fails if any accepted message is lost. About 7 minutes; faults-quick ~3.
+# lake goes read-only; fails if any accepted message is lost. About 5 minutes; faults-quick ~3.
 faults: $(STAMP)
 	$(PY) -m faults $(FAULTS_ARGS)
 

@@ -1,6 +1,6 @@
 """The fault-injection suite's short variant, in `make test` (marked slow: about three minutes).
 
-The whole suite (`make faults`, about seven minutes) is too long for CI's budget; the short one
+The whole suite (`make faults`, about five minutes) is too long for CI's budget; the short one
 injects every fault (Redis stopped, the worker SIGKILLed mid-task, PostgreSQL restarted, the
 lake read-only) with shorter outages and less traffic, and fails the same way: any accepted
 message not stored exactly once.
