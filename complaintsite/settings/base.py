@@ -155,11 +155,15 @@ else:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
+        # A publisher (a web request) tries to connect once and gives up: the sweeper re-enqueues.
+        "max_retries": 1,
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must not hang a web request when the broker is down: the sweeper re-enqueues.
-CELERY_BROKER_CONNECTION_MAX_RETRIES = 0
+# Workers and beat reconnect for as long as the broker is away (None = forever): a Redis restart
+# must not stop them. Web requests do not wait on this: they publish with retry=False and the
+# transport's max_retries above.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
