@@ -41,8 +41,13 @@ def body_limit(max_bytes: int) -> Callable[[View], View]:
 
 def lake_unavailable_response(exc: Exception) -> HttpResponse:
     """503 with Retry-After: providers retry, and nothing was recorded (rule 1)."""
-    logger.error("lake unavailable, answering 503: %s", exc)
-    response = JsonResponse({"error": "storage temporarily unavailable, retry later"}, status=503)
+    return unavailable_response("lake", exc)
+
+
+def unavailable_response(what: str, exc: Exception) -> HttpResponse:
+    """503 with Retry-After when a store the accept path needs is down: the provider retries."""
+    logger.error("%s unavailable, answering 503: %s", what, exc)
+    response = JsonResponse({"error": f"{what} temporarily unavailable, retry later"}, status=503)
     response["Retry-After"] = "30"
     return response
 

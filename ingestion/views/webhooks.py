@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -35,7 +36,7 @@ from ingestion.adapters import twilio as twilio_adapter
 from ingestion.adapters import vonage as vonage_adapter
 from ingestion.adapters import x as x_adapter
 from ingestion.adapters._payload import load_object
-from ingestion.edge import body_limit, error_response, lake_unavailable_response
+from ingestion.edge import body_limit, error_response, lake_unavailable_response, unavailable_response
 from ingestion.services import raw_event_receive
 from ingestion.signatures import (
     meta_signature_valid,
@@ -118,6 +119,11 @@ def _receive(
     except LakeUnavailable as exc:
         metrics.record_rejected(source=name, reason="lake_unavailable")
         return lake_unavailable_response(exc)
+    except (OperationalError, InterfaceError) as exc:
+        # The bytes are in the lake but the ledger could not record them: ask for the retry that
+        # a 5xx earns anyway, and say why. The lake copy is picked up by replay_lake if no retry comes.
+        metrics.record_rejected(source=name, reason="database_unavailable")
+        return unavailable_response("database", exc)
     return None
 
 
