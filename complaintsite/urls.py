@@ -21,3 +21,6 @@ urlpatterns = [
     # Dashboards: charts from the reporting rollups, JSON and CSV (issue 7).
     path("dashboard/", include("agents.dashboard_urls")),
 ]
+
+# A database outage answers 503 + Retry-After instead of 500 (complaintsite/errors.py).
+handler500 = "complaintsite.errors.server_error"
