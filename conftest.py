@@ -218,3 +218,33 @@ def classifier_model_dir() -> Iterator[Path]:
             os.environ.pop("CLASSIFIER_MODEL_DIR", None)
         else:
             os.environ["CLASSIFIER_MODEL_DIR"] = previous
+
+
+# --- browser tests: Debian's Chromium driven by Playwright (its own browser download cannot work) ---
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One Chromium for every browser test of the run; each test opens its own context (page)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)")
+    # Playwright's sync API runs an event loop; Django must not mistake the test for async code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
