@@ -14,12 +14,18 @@ message id; a re-delivered or replayed part finds its row and changes nothing.
 Why groups and not just the ref: `concat-ref` is one byte on the handset, so a sender reuses
 it. Parts join the oldest open group of their slot with the same total that lacks their part
 number and started within GROUP_WINDOW; a completed group never takes new parts.
+
+Parts that never all arrive: a group still open SMS_CONCAT_FLUSH_AFTER_SECONDS after its first
+part is closed by `sms_concat_groups_close_stale` with the parts it has, a marker where each
+missing part belongs (ingestion/sms_concat_flush.py turns it into the message and tells the
+admin). A part arriving after that starts a new group, itself flushed in its turn: the customer's
+words are never dropped, at worst split.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import models, transaction
@@ -110,6 +116,7 @@ class Assembled:
     first_part_id: str  # the provider's id of part 1: a stable identity for the whole message
     occurred_at: datetime  # the earliest part's time
     parts: list[dict[str, object]]
+    missing: list[int] = field(default_factory=list)  # part numbers that never arrived (flushed groups)
 
 
 def sms_concat_part_record(*, part: PartIn) -> Assembled | None:
@@ -153,6 +160,82 @@ def sms_concat_part_record(*, part: PartIn) -> Assembled | None:
         occurred_at=min(p.occurred_at for p in parts),
         parts=[{"number": p.number, "part_id": p.part_id, "raw_event_id": str(p.raw_event_id or "")} for p in parts],
     )
+
+
+# Where a part that never arrived belongs in the flushed text: visible to agents and the model.
+MISSING_PART_MARK = " [...] "
+
+
+@dataclass(frozen=True)
+class StaleGroup:
+    """A group closed incomplete, with what the message needs besides its parts."""
+
+    assembled: Assembled
+    provider: str
+    sender: str
+    recipient: str
+    ref: str
+    total: int
+
+
+def sms_concat_groups_close_stale(*, started_before: datetime, now: datetime | None = None) -> list[StaleGroup]:
+    """Close every open group whose first part came before `started_before`, with the parts it has.
+
+    Each group is closed under its slot's lock, the same lock `sms_concat_part_record` takes, so a
+    part recorded at that moment either makes the group whole first (and the group is not stale
+    any more) or finds it closed and starts a new one. Closing twice is impossible: the conditional
+    update on `completed_at` lets one caller win.
+    """
+    now = now or timezone.now()
+    stale_ids = list(
+        SmsConcatGroup.objects.filter(completed_at__isnull=True, first_received_at__lt=started_before)
+        .order_by("first_received_at")
+        .values_list("id", flat=True)[:1000]
+    )
+    closed: list[StaleGroup] = []
+    for group_id in stale_ids:
+        with transaction.atomic():
+            group = SmsConcatGroup.objects.select_related("slot").filter(pk=group_id).first()
+            if group is None:
+                continue
+            SmsConcatSlot.objects.select_for_update().filter(pk=group.slot_id).get()
+            parts = list(group.parts.order_by("number"))
+            if not parts:
+                continue
+            if not SmsConcatGroup.objects.filter(pk=group.pk, completed_at__isnull=True).update(completed_at=now):
+                continue  # completed or closed by someone else meanwhile
+        by_number = {p.number: p for p in parts}
+        missing = [n for n in range(1, group.total + 1) if n not in by_number]
+        pieces: list[str] = []
+        for number in range(1, group.total + 1):
+            part = by_number.get(number)
+            if part is not None:
+                pieces.append(part.text)
+            elif not pieces or pieces[-1] != MISSING_PART_MARK:
+                pieces.append(MISSING_PART_MARK)
+        closed.append(
+            StaleGroup(
+                assembled=Assembled(
+                    group_id=group.id,
+                    text="".join(pieces),
+                    # The lowest part we have names the message: stable across replays, and
+                    # distinct from the whole message's key should part 1 turn up later.
+                    first_part_id=parts[0].part_id,
+                    occurred_at=min(p.occurred_at for p in parts),
+                    parts=[
+                        {"number": p.number, "part_id": p.part_id, "raw_event_id": str(p.raw_event_id or "")}
+                        for p in parts
+                    ],
+                    missing=missing,
+                ),
+                provider=group.slot.provider,
+                sender=group.slot.sender,
+                recipient=group.slot.recipient,
+                ref=group.slot.ref,
+                total=group.total,
+            )
+        )
+    return closed
 
 
 def _open_group_for(*, slot: SmsConcatSlot, part: PartIn) -> SmsConcatGroup:

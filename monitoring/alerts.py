@@ -105,6 +105,25 @@ def alert_quarantined(
     )
 
 
+def alert_sms_incomplete(
+    *, provider: str, sender: str, recipient: str, ref: str, total: int, missing: Sequence[int], waited_minutes: int
+) -> bool:
+    """A long SMS was stored with parts missing (ingestion/sms_concat_flush.py)."""
+    return alert_send(
+        kind="sms_incomplete",
+        key=[provider],
+        subject=f"Long SMS stored with parts missing ({provider})",
+        body=(
+            f"A {total}-part SMS from {sender} to {recipient} (concat-ref {ref}) was still missing "
+            f"part(s) {', '.join(map(str, missing))} {waited_minutes} minutes after its first part. "
+            "It was stored with the parts that arrived and [...] where the others belong; a part that "
+            "arrives later becomes a message of its own. The parts are in the admin (Sms concat "
+            "groups), their raw bytes in the lake."
+        ),
+        level="warning",
+    )
+
+
 def alert_job_late(*, task_name: str, last_success: datetime | None, max_age_seconds: int) -> bool:
     """A scheduled job has not succeeded for longer than it may."""
     when = last_success.astimezone(UTC).isoformat(timespec="seconds") if last_success else "never"

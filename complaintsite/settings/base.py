@@ -399,3 +399,12 @@ CELERY_BEAT_SCHEDULE.update(
 # is served over TLS as well (`check --deploy` warns until they are).
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# --- long SMS with parts that never arrive (ingestion/sms_concat_flush.py) -------------------
+# Parts normally arrive within seconds; after this long the parts that came are stored as the
+# message (with "[...]" where the others belong) and the admin is told.
+SMS_CONCAT_FLUSH_AFTER_SECONDS = env_int("SMS_CONCAT_FLUSH_AFTER_SECONDS", 3600)
+CELERY_BEAT_SCHEDULE["flush-incomplete-sms"] = {
+    "task": "ingestion.flush_incomplete_sms",
+    "schedule": timedelta(seconds=300),
+}

@@ -140,19 +140,25 @@ def parse(raw: RawInput) -> list[InboundMessage]:
         occurred_at = assembled.occurred_at
         metadata["concat"] = {"ref": _text_field(params, "concat-ref"), "parts": assembled.parts}
 
+    message = sms_message(message_id=message_id, sender=sender, text=text, occurred_at=occurred_at, metadata=metadata)
+    return [message] if message is not None else []
+
+
+def sms_message(
+    *, message_id: str, sender: str, text: str, occurred_at: datetime, metadata: dict[str, object]
+) -> InboundMessage | None:
+    """One inbound SMS as a message (also used for long SMS flushed with parts missing)."""
     text = clean_text(text)
     if not text:
-        return []
-    return [
-        InboundMessage(
-            source=Source.SMS,
-            channel=Channel.SMS,
-            provider=PROVIDER,
-            external_id=f"{PROVIDER}:{message_id}",
-            text=text,
-            occurred_at=occurred_at,
-            customer_handle=sender,
-            contact_phone=sender if sender.startswith("+") else "",
-            metadata=metadata,
-        )
-    ]
+        return None
+    return InboundMessage(
+        source=Source.SMS,
+        channel=Channel.SMS,
+        provider=PROVIDER,
+        external_id=f"{PROVIDER}:{message_id}",
+        text=text,
+        occurred_at=occurred_at,
+        customer_handle=sender,
+        contact_phone=sender if sender.startswith("+") else "",
+        metadata=metadata,
+    )
