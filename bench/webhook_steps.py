@@ -24,8 +24,9 @@ def measure_steps(iterations: int) -> dict[str, dict[str, float]]:
     from django.test import RequestFactory
     from django.utils import timezone
 
+    from ingestion.broker import publish_process_raw_event
     from ingestion.models import RawEvent
-    from ingestion.services import raw_event_receive
+    from ingestion.services import ledger_insert, raw_event_receive
     from ingestion.signatures import twilio_request_valid
     from ingestion.tasks import process_raw_event
     from ingestion.views.webhooks import twilio_sms
@@ -42,17 +43,45 @@ def measure_steps(iterations: int) -> dict[str, dict[str, float]]:
         lake.write(raw_key("sms", timezone.now(), uuid.uuid4(), "form"), BODY)
 
     def ledger_commit() -> None:
-        # As raw_event_receive does it: one INSERT in autocommit, committed (WAL flushed) on return.
+        # As raw_event_receive does it: one plain INSERT in autocommit, committed (WAL flushed) on return.
+        now = timezone.now()
+        ledger_insert(
+            {
+                "id": uuid.uuid4(),
+                "source": "sms",
+                "provider": "twilio",
+                "lake_key": f"bench/{uuid.uuid4()}",
+                "sha256": "0" * 64,
+                "size": len(BODY),
+                "content_type": "application/x-www-form-urlencoded",
+                "headers": {"X-Twilio-Signature": SIGNATURE},
+                "meta": {},
+                "received_at": now,
+                "enqueued_at": now,
+            }
+        )
+
+    def ledger_orm() -> None:
+        # For comparison: the same row through the ORM, as the accept path did before.
+        now = timezone.now()
         RawEvent.objects.create(
+            id=uuid.uuid4(),
             source="sms",
             provider="twilio",
             lake_key=f"bench/{uuid.uuid4()}",
             sha256="0" * 64,
             size=len(BODY),
-            received_at=timezone.now(),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": SIGNATURE},
+            meta={},
+            received_at=now,
+            enqueued_at=now,
         )
 
     def enqueue() -> None:
+        publish_process_raw_event(str(uuid.uuid4()))
+
+    def enqueue_celery() -> None:
         process_raw_event.apply_async(args=[str(uuid.uuid4())], retry=False)
 
     def receive() -> None:
@@ -69,9 +98,11 @@ def measure_steps(iterations: int) -> dict[str, dict[str, float]]:
 
     steps = {
         "signature (RequestValidator)": signature,
-        "lake write (file, fsync file + folder)": lake_write,
-        "ledger row (INSERT in autocommit: committed on return)": ledger_commit,
-        "enqueue (Celery publish to Redis)": enqueue,
+        "lake write (O_TMPFILE + linkat, fsync file + folder)": lake_write,
+        "ledger row (plain INSERT in autocommit: committed on return)": ledger_commit,
+        "ledger row through the ORM (before; not on the path)": ledger_orm,
+        "enqueue (direct LPUSH of the Celery message)": enqueue,
+        "enqueue through Celery apply_async (before; not on the path)": enqueue_celery,
         "raw_event_receive (lake + ledger + enqueue)": receive,
         "whole view, in-process (no HTTP)": view,
     }

@@ -20,7 +20,7 @@ def test_a_ledger_that_cannot_be_written_answers_503_with_retry_after_and_keeps_
     client: Client, file_lake
 ) -> None:
     # The database refusing the INSERT, as it does while PostgreSQL restarts.
-    with mock.patch.object(RawEvent.objects, "create", side_effect=OperationalError("server closed the connection")):
+    with mock.patch("ingestion.services.ledger_insert", side_effect=OperationalError("server closed the connection")):
         response = post_twilio(client, SMS)
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -40,3 +40,30 @@ def test_an_unwritable_lake_answers_503_and_records_nothing(client: Client, sett
     response = post_twilio(client, SMS)
     assert response.status_code == 503
     assert not RawEvent.objects.exists()
+
+
+def test_the_ledger_row_written_by_the_plain_insert_reads_back_as_the_model_would_write_it(file_lake) -> None:
+    from ingestion.services import raw_event_receive
+
+    event = raw_event_receive(
+        source="sms",
+        provider="twilio",
+        body=SMS,
+        ext="form",
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": "abc"},
+        meta={"reference": "R-1"},
+    )
+    stored = RawEvent.objects.get(id=event.id)
+    assert (stored.source, stored.provider, stored.lake_key, stored.size) == ("sms", "twilio", event.lake_key, len(SMS))
+    assert stored.headers == {"X-Twilio-Signature": "abc"} and stored.meta == {"reference": "R-1"}
+    assert stored.received_at == stored.enqueued_at == event.received_at
+    # The columns the edge does not give take the model's defaults.
+    assert (stored.status, stored.attempts, stored.message_count, stored.error, stored.processed_at) == (
+        RawEvent.Status.RECEIVED,
+        0,
+        0,
+        "",
+        None,
+    )
+    assert file_lake.read(stored.lake_key) == SMS

@@ -76,3 +76,23 @@ def test_a_readonly_file_lake_is_unavailable(tmp_path) -> None:
     blocked.write_text("x")
     with pytest.raises(LakeUnavailable):
         Lake(blocked.as_uri()).write("raw/x", b"data")
+
+
+@pytest.mark.parametrize("anonymous", [True, False], ids=["O_TMPFILE", "named temporary file"])
+def test_a_file_lake_write_leaves_only_the_object_and_stays_write_once(
+    file_lake: Lake, anonymous: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lake import storage
+
+    # Both ways of writing: the unnamed file linked in place, and the fallback for file systems
+    # without O_TMPFILE (a named temporary file, linked, unlinked).
+    monkeypatch.setattr(storage, "_tmpfile_supported", None if anonymous else False)
+    obj = file_lake.write("raw/sms/2026/01/01/00/one.form", b"From=%2B1&Body=hi")
+    assert storage._tmpfile_supported is (True if anonymous else False)
+    folder = file_lake.root / "raw/sms/2026/01/01/00"
+    assert sorted(p.name for p in folder.iterdir()) == ["one.form"]  # no temporary left behind
+    assert (folder / "one.form").read_bytes() == b"From=%2B1&Body=hi" and obj.size == 17
+    with pytest.raises(LakeKeyExists):
+        file_lake.write("raw/sms/2026/01/01/00/one.form", b"other")
+    assert sorted(p.name for p in folder.iterdir()) == ["one.form"]
+    assert file_lake.read("raw/sms/2026/01/01/00/one.form") == b"From=%2B1&Body=hi"

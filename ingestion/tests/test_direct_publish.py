@@ -1,0 +1,126 @@
+"""The accept path's task publish straight to Redis (ingestion/broker.py): the same message Celery
+would send, consumed by a real worker; a broker that is away still answers 200 and the sweeper
+delivers later; other brokers and eager mode keep going through apply_async."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from django.test import Client
+from django.utils import timezone
+from kombu import Exchange, Queue
+
+from complaintsite.celery import app as celery_app
+from conftest import wait_for
+from ingestion import broker
+from ingestion.models import Message, RawEvent
+from ingestion.services import raw_event_enqueue, raw_events_sweep
+from ingestion.tasks import process_raw_event
+from ingestion.tests.test_worker_and_sweeper import _broker_down
+from ingestion.tests.webhook_helpers import payload, post_twilio, provider_secrets  # noqa: F401
+
+SMS = payload("twilio_sms.txt")
+
+
+@pytest.fixture
+def not_eager() -> Iterator[None]:
+    celery_app.conf.task_always_eager = False
+    broker.reset()
+    yield
+    broker.reset()
+
+
+@pytest.fixture
+def private_queue(not_eager: None, monkeypatch: pytest.MonkeyPatch, redis_client: redis_lib.Redis) -> Iterator[str]:
+    """Route the task to a queue no worker of this session listens to, for apply_async and the
+    direct publish alike, so the messages can be read back from Redis."""
+    name = f"test-direct-{uuid.uuid4().hex[:8]}"
+    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)
+    router = celery_app.amqp.router
+    original = router.route
+
+    def route(options: dict[str, Any], name_: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        routed = original(options, name_, *args, **kwargs)
+        return {**routed, "queue": queue} if name_ == broker.TASK_NAME else routed
+
+    monkeypatch.setattr(router, "route", route)
+    yield name
+    redis_client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+
+
+def _pop(client: redis_lib.Redis, queue: str) -> dict[str, Any]:
+    raw = client.rpop(queue)
+    assert raw is not None, f"nothing in {queue}"
+    message = json.loads(raw)
+    message["body"] = json.loads(base64.b64decode(message["body"]))
+    return message
+
+
+def test_the_direct_message_is_the_one_celery_would_publish(private_queue: str, redis_client: redis_lib.Redis) -> None:
+    assert broker.direct_publish_supported()
+    event_id = str(uuid.uuid4())
+    process_raw_event.apply_async(args=[event_id], retry=False)
+    by_celery = _pop(redis_client, private_queue)
+    task_id = broker.publish_process_raw_event(event_id)
+    direct = _pop(redis_client, private_queue)
+    assert redis_client.llen(private_queue) == 0
+
+    assert direct["headers"]["id"] == direct["headers"]["root_id"] == direct["properties"]["correlation_id"] == task_id
+    assert direct["properties"]["delivery_tag"] != by_celery["properties"]["delivery_tag"]
+    # Everything else is Celery's own message byte for byte, but the per-message ids.
+    for message in (by_celery, direct):
+        for key in ("id", "root_id", "origin"):
+            message["headers"].pop(key)
+        for key in ("correlation_id", "delivery_tag", "reply_to"):
+            message["properties"].pop(key)
+    assert direct == by_celery
+    assert direct["body"][0] == [event_id]
+    assert direct["headers"]["task"] == "ingestion.process_raw_event"
+
+
+def test_a_broker_that_is_not_redis_and_eager_mode_go_through_apply_async(not_eager: None) -> None:
+    original = celery_app.conf.broker_url
+    try:
+        celery_app.conf.broker_url = "filesystem://"
+        assert not broker.direct_publish_supported()
+    finally:
+        celery_app.conf.broker_url = original
+    assert broker.direct_publish_supported()
+    celery_app.conf.task_always_eager = True
+    assert not broker.direct_publish_supported()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("provider_secrets")
+def test_a_webhook_delivery_published_directly_is_processed_by_a_real_worker(real_worker: None, client: Client) -> None:
+    broker.reset()
+    assert broker.direct_publish_supported()
+    response = post_twilio(client, SMS)
+    assert response.status_code == 200
+    event = RawEvent.objects.get()
+    wait_for(lambda: RawEvent.objects.filter(id=event.id, status=RawEvent.Status.PROCESSED).exists(), timeout=60)
+    assert Message.objects.filter(raw_event=event).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("provider_secrets")
+def test_with_redis_away_the_webhook_still_answers_200_and_the_sweeper_delivers_it(
+    real_worker: None, client: Client, settings
+) -> None:
+    with _broker_down():
+        assert broker.direct_publish_supported()  # the direct path is the one that fails here
+        response = post_twilio(client, SMS)
+        assert response.status_code == 200  # the lake and the ledger have it
+        event = RawEvent.objects.get()
+        assert raw_event_enqueue(raw_event_id=event.id) is False
+    assert event.status == RawEvent.Status.RECEIVED
+    later = timezone.now() + timedelta(seconds=settings.SWEEPER_GRACE_SECONDS + 1)
+    assert raw_events_sweep(now=later) == [event.id]
+    wait_for(lambda: RawEvent.objects.filter(id=event.id, status=RawEvent.Status.PROCESSED).exists(), timeout=60)
