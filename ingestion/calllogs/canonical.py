@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
@@ -73,8 +73,8 @@ def record_from_mapping(row: dict[str, Any], *, line: int, zone: ZoneInfo, from_
     )
 
 
-def parse_jsonl(stream: BinaryIO, *, zone: ZoneInfo) -> Iterator[Parsed]:
-    for line, raw in iter_lines(stream):
+def parse_jsonl(stream: Iterable[bytes], *, zone: ZoneInfo, first_line: int = 1) -> Iterator[Parsed]:
+    for line, raw in iter_lines(stream, first_line=first_line):
         if not raw.strip():
             continue
         try:

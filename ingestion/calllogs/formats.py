@@ -25,6 +25,7 @@ EMPTY = "empty"
 
 RECORD_FORMATS = frozenset({CANONICAL_JSONL, CANONICAL_CSV, CONNECT_CTR, ASTERISK_CDR})
 TRANSCRIPT_FORMATS = frozenset({CONTACT_LENS, CALL_ANALYTICS})
+LINE_FORMATS = frozenset({CANONICAL_JSONL, CANONICAL_CSV, ASTERISK_CDR})  # progress counts lines
 # The provider recorded on each message: where the call came from.
 MESSAGE_PROVIDER = {
     CANONICAL_JSONL: "call_log",
@@ -34,13 +35,13 @@ MESSAGE_PROVIDER = {
     CALL_ANALYTICS: "amazon_connect",
     ASTERISK_CDR: "asterisk",
 }
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def open_local(path: Path) -> BinaryIO:
     with open(path, "rb") as probe:
         magic = probe.read(2)
-    if magic == _GZIP_MAGIC:
+    if magic == GZIP_MAGIC:
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 

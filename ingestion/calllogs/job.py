@@ -22,22 +22,20 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from ingestion.calllogs import formats, lakeio, ledger
-from ingestion.calllogs.calls import inbound_from_record, inbound_from_transcript, transcripts_for
-from ingestion.calllogs.records import CallRecord, FileFormatError, RowReject
+from ingestion.calllogs import fanout, formats, lakeio, ledger, stream
+from ingestion.calllogs.calls import inbound_from_transcript
+from ingestion.calllogs.records import FileFormatError, RowReject
 from ingestion.calllogs.rejects import RejectsReport
-from ingestion.calllogs.writer import BatchWriter
+from ingestion.calllogs.summary import FileSummary, RunSummary
 from ingestion.models import Message, RawEvent
-from ingestion.pipeline import BulkResult, messages_ingest_bulk, messages_plan_bulk, messages_write_bulk
+from ingestion.pipeline import messages_ingest_bulk
 from ingestion.sources import Source
 from ingestion.timeparse import get_zone
 from lake import Lake, LakeError, LakeObjectMissing, LakeUnavailable, get_lake, raw_key
@@ -64,67 +62,6 @@ _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 # (inbox key, position, end or None if unknown, calls so far, file finished): position and end are
 # lines for line-based formats, calls otherwise.
 Progress = Callable[[str, int, int | None, int, bool], None]
-
-
-@dataclass
-class FileSummary:
-    key: str
-    outcome: str  # ingested | unchanged | busy | failed | quarantined | checked (dry run)
-    format: str = ""
-    calls: int = 0
-    new_calls: int = 0
-    duplicates: int = 0
-    updated: int = 0
-    complaints: int = 0
-    non_complaints: int = 0
-    without_text: int = 0
-    rejected: int = 0
-    rejects_key: str = ""
-    error: str = ""
-
-    def add(self, result: BulkResult) -> None:
-        self.new_calls += result.created
-        self.duplicates += result.duplicates
-        self.updated += result.updated
-        self.complaints += result.complaints
-        self.non_complaints += result.filtered
-        self.without_text += result.without_text
-
-
-@dataclass
-class RunSummary:
-    files: list[FileSummary] = field(default_factory=list)
-    dry_run: bool = False
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.files)
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for f in self.files if f.outcome == outcome)
-
-    @property
-    def failed(self) -> bool:
-        return any(f.outcome == "failed" for f in self.files)
-
-    def as_dict(self) -> dict[str, Any]:
-        totals = (
-            "calls",
-            "new_calls",
-            "duplicates",
-            "updated",
-            "complaints",
-            "non_complaints",
-            "without_text",
-            "rejected",
-        )
-        return {
-            "files": len(self.files),
-            **{
-                f"files_{o}": self.count(o)
-                for o in ("ingested", "unchanged", "busy", "failed", "quarantined", "checked")
-            },
-            **{name: self.total(name) for name in totals},
-        }
 
 
 def call_logs_ingest(*, path: str = "", dry_run: bool = False, progress: Progress | None = None) -> RunSummary:
@@ -238,47 +175,33 @@ def _ingest_records(lake: Lake, event: RawEvent, local: Path, *, progress: Progr
     fmt = str(event.meta["format"])
     zone = get_zone(settings.CALL_LOG_SOURCE_TZ)
     summary = FileSummary(key=key, outcome="ingested", format=fmt)
-    lines = (
-        _line_count(local) if fmt in {formats.CANONICAL_JSONL, formats.CANONICAL_CSV, formats.ASTERISK_CDR} else None
-    )
-    batch: list[CallRecord] = []
+    chunks = fanout.chunks_for(fmt, local)
+    if chunks is not None:
+        lines: int | None = chunks[-1].last_line if chunks else 0
+    else:
+        lines = _line_count(local) if fmt in formats.LINE_FORMATS else None
     if progress:
         progress(key, 0, lines, 0, False)
 
-    def written(result: BulkResult, *, last_line: int) -> None:  # on this thread, in batch order
-        summary.add(result)
+    def heartbeat(line: int, position: int, **extra: object) -> None:
         ledger.call_log_event_heartbeat(
-            event=event, progress={"line": last_line, "calls": summary.calls, "rejected": summary.rejected}
+            event=event, progress={"line": line, "calls": summary.calls, "rejected": summary.rejected, **extra}
         )
         if progress:
-            progress(key, last_line if lines else summary.calls, lines, summary.calls, False)
+            progress(key, position if lines else summary.calls, lines, summary.calls, False)
 
-    def flush() -> None:
-        if not batch:
-            return
-        joined = (
-            transcripts_for(lake=lake, contact_ids=[r.call_id for r in batch]) if fmt == formats.CONNECT_CTR else {}
-        )
-        inbound = [inbound_from_record(r, fmt=fmt, inbox_key=key, transcript=joined.get(r.call_id)) for r in batch]
-        summary.calls += len(batch)
-        plan = messages_plan_bulk(inbound=inbound)  # classified here, written below (maybe on the writer thread)
-        writer.submit(
-            lambda plan=plan: messages_write_bulk(event=event, plan=plan),  # type: ignore[misc]
-            then=lambda result, line=batch[-1].line: written(result, last_line=line),  # type: ignore[misc]
-        )
-        batch.clear()
-
-    with RejectsReport(directory=settings.CALL_LOG_WORK_DIR) as rejects, BatchWriter() as writer:
-        for parsed in formats.records(fmt, local, zone=zone):
-            if isinstance(parsed, RowReject):
-                rejects.add(parsed)
-                summary.rejected += 1
-                continue
-            batch.append(parsed)
-            if len(batch) >= settings.CALL_LOG_BATCH_SIZE:
-                flush()
-        flush()
-        writer.drain()
+    with RejectsReport(directory=settings.CALL_LOG_WORK_DIR) as rejects:
+        if chunks:
+            # A large file: its chunks in several processes, each with its own classifier (fanout.py).
+            fanout.records_write_fanned(
+                lake=lake, event=event, local=local, fmt=fmt, key=key, chunks=chunks, summary=summary, rejects=rejects,
+                on_chunk=lambda done, line, position: heartbeat(line, position, chunks_done=done),
+            )  # fmt: skip
+        else:
+            stream.records_write(
+                lake=lake, event=event, fmt=fmt, key=key, parsed=formats.records(fmt, local, zone=zone),
+                summary=summary, rejects=rejects, on_written=lambda line: heartbeat(line, line),
+            )  # fmt: skip
         summary.rejects_key = rejects.save(lake=lake, raw_key=event.lake_key) or ""
         first_rejects = rejects.first
     if progress:

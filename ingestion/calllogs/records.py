@@ -196,7 +196,10 @@ def turns_from_list(items: Iterable[object]) -> list[Turn]:
     return turns
 
 
-def iter_lines(stream: Any) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw line without the newline) from a binary stream, one line in memory."""
-    for number, raw in enumerate(stream, start=1):
+def iter_lines(stream: Iterable[bytes], *, first_line: int = 1) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line without the newline) from a binary stream, one line in memory.
+
+    `first_line` is the number of the stream's first line: a chunk of a larger file keeps the
+    file's own line numbers (ingestion/calllogs/fanout.py)."""
+    for number, raw in enumerate(stream, start=first_line):
         yield number, raw.rstrip(b"\r\n")

@@ -42,6 +42,21 @@ class RejectsReport:
         if len(self.first) < 5:
             self.first.append({k: v for k, v in entry.items() if k != "content"})
 
+    def detach(self) -> Path:
+        """Close the spool and hand it over: a chunk's rejects, for the parent to `extend` with."""
+        self._file.close()
+        return self.path
+
+    def extend(self, path: Path, *, count: int, first: list[dict[str, object]]) -> None:
+        """Append another report's spool (a later chunk of the same file, in line order)."""
+        with open(path, "rb") as part:
+            while block := part.read(lakeio.CHUNK):
+                self._file.write(block)
+                self._digest.update(block)
+                self.size += len(block)
+        self.count += count
+        self.first.extend(first[: max(0, 5 - len(self.first))])
+
     def save(self, *, lake: Lake, raw_key: str) -> str | None:
         """Write the report to the lake (nothing when no row was rejected). Returns its key."""
         self._file.flush()
@@ -62,7 +77,8 @@ class RejectsReport:
         return key
 
     def close(self) -> None:
-        self._file.close()
+        if not self._file.closed:
+            self._file.close()
         self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> RejectsReport:

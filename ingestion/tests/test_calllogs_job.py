@@ -351,7 +351,7 @@ def test_outside_a_transaction_batches_are_written_on_a_second_thread_in_order(
         writers.add(threading.current_thread().name)
         return real_write(**kwargs)
 
-    monkeypatch.setattr("ingestion.calllogs.job.messages_write_bulk", spy)
+    monkeypatch.setattr("ingestion.calllogs.stream.messages_write_bulk", spy)
     (file,) = call_logs_ingest().files
     assert writers and all(name.startswith("calllog-writer") for name in writers)
     assert (file.calls, file.new_calls, file.complaints, file.non_complaints) == (95, 95, 32, 63)
