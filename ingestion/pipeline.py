@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,9 +116,7 @@ def messages_ingest(*, event: RawEvent, inbound: Sequence[InboundMessage]) -> Pr
         if (m.source, m.external_id) in set(keys)
     ]
     complaints, filtered = messages_classify_and_route(messages=pending)
-    return ProcessResult(
-        messages=len(inbound), new_messages=new_count, complaints=complaints, filtered=filtered
-    )
+    return ProcessResult(messages=len(inbound), new_messages=new_count, complaints=complaints, filtered=filtered)
 
 
 def _message_record(*, event: RawEvent, item: InboundMessage) -> tuple[Message, bool]:
@@ -373,9 +371,19 @@ def _messages_state(keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[s
 
 
 def _messages_insert(
-    *, event: RawEvent, items: dict[tuple[str, str], InboundMessage]
+    *,
+    event: RawEvent | None = None,
+    items: dict[tuple[str, str], InboundMessage],
+    events: Mapping[tuple[str, str], RawEvent] | None = None,
+    textless_unclassified: bool = True,
 ) -> tuple[dict[tuple[str, str], Message], set[uuid.UUID]]:
     """INSERT .. ON CONFLICT DO NOTHING; returns the rows as built and the ids actually inserted.
+
+    Every row comes from `event`, or, for a batch of several raw events (ingestion/batch.py),
+    from `events[key]`. Rows are inserted in the order of `items`: callers that may run
+    concurrently pass them sorted by key, so two inserts wait for each other, never deadlock.
+    `textless_unclassified=False` keeps a message without text `new`, for the classifier, as the
+    per-event webhook path always did (a photo-only MMS); call logs store such rows as filtered.
 
     On PostgreSQL one statement per 500 rows with RETURNING, which also says which rows are new
     without another query; the model's own bulk_create costs ~0.4 ms of Python a row, as much as
@@ -386,13 +394,16 @@ def _messages_insert(
     now = timezone.now()
     fresh: dict[tuple[str, str], Message] = {}
     for key, item in items.items():
+        origin = events[key] if events is not None else event
+        assert origin is not None, "a raw event for every row"
         metadata = dict(item.metadata)
-        if not item.text:
+        unclassified = textless_unclassified and not item.text
+        if unclassified:
             metadata["unclassified"] = "no text"
         values = {
             **defaults,
             "id": uuid.uuid4(),
-            "raw_event_id": event.id,
+            "raw_event_id": origin.id,
             "source": item.source,
             "channel": item.channel,
             "provider": item.provider,
@@ -404,10 +415,10 @@ def _messages_insert(
             "text": item.text,
             "customer_category": item.customer_category[:50],
             "occurred_at": item.occurred_at,
-            "received_at": event.received_at,
+            "received_at": origin.received_at,
             "attachments": [a.as_json() for a in item.attachments],
             "metadata": metadata,
-            "status": Message.Status.NEW if item.text else Message.Status.FILTERED,
+            "status": Message.Status.FILTERED if unclassified else Message.Status.NEW,
             "created_at": now,
         }
         row = [values[f.attname] for f in fields]

@@ -5,19 +5,13 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
-from classification.errors import ClassifierNotReady
-from ingestion import pipeline, services
-from lake import LakeUnavailable
+from ingestion import batch, services
+from ingestion.batch import TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 
-# Only errors that a later attempt can fix are retried; a bug fails fast and loudly.
-# ClassifierNotReady: a worker started before the first model was trained waits for it.
-TRANSIENT_ERRORS = (
-    LakeUnavailable, OperationalError, InterfaceError, ConnectionError, TimeoutError, ClassifierNotReady
-)
+__all__ = ["TRANSIENT_ERRORS", "process_raw_event", "sweep_stuck_raw_events"]  # TRANSIENT_ERRORS: re-exported
 
 
 @shared_task(
@@ -34,7 +28,9 @@ TRANSIENT_ERRORS = (
     time_limit=180,
 )
 def process_raw_event(self, raw_event_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    result = pipeline.raw_event_process(raw_event_id=raw_event_id)
+    # The event and up to INGESTION_BATCH_SIZE - 1 others waiting, in one transaction
+    # (ingestion/batch.py); at once if another worker's batch already holds this one.
+    result = batch.raw_events_process_batch(raw_event_id=raw_event_id)
     return result.__dict__
 
 
