@@ -242,6 +242,8 @@ META_APP_SECRET = env_str("META_APP_SECRET")
 META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
 X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 CALL_LOG_SOURCE_TZ = env_str("CALL_LOG_SOURCE_TZ") or TIME_ZONE
+# Numeric dates in call-log files (25/03/2025 14:05): day first (DMY) or month first (MDY).
+CALL_LOG_DATE_ORDER = (env_str("CALL_LOG_DATE_ORDER") or "DMY").upper()
 
 # --- security behind a proxy ----------------------------------------------------------------
 if env_bool("BEHIND_TLS_PROXY", False):

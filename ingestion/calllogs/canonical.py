@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -32,10 +33,84 @@ REQUIRED = ("call_id", "timestamp", "call_duration", "transcript")
 KNOWN = frozenset({*REQUIRED, "caller", "agent", "queue"})
 MAX_EXTRA_CHARS = 4000
 
+# Column names as other tools export them. A name is first normalised ("Call ID", "call-id",
+# "callId" -> "call_id"), then looked up here; the canonical name wins when both are present.
+ALIASES = {
+    "call_id": ("callid", "call_uuid", "call_ref", "call_reference", "contact_id", "contactid", "interaction_id"),
+    "timestamp": (
+        "start_time",
+        "call_start",
+        "call_start_time",
+        "started_at",
+        "start_timestamp",
+        "datetime",
+        "date_time",
+        "call_time",
+        "call_datetime",
+        "call_date_time",
+        "time_stamp",
+    ),
+    "call_duration": (
+        "duration",
+        "call_duration_seconds",
+        "call_duration_secs",
+        "duration_seconds",
+        "duration_secs",
+        "duration_sec",
+        "call_length",
+        "call_length_seconds",
+        "talk_time",
+    ),
+    "transcript": ("transcription", "call_transcript", "conversation", "transcript_text"),
+    "caller": ("caller_id", "callerid", "caller_number", "customer_number", "customer_phone", "ani", "from_number"),
+    "agent": ("agent_name", "agent_id", "agentname", "handled_by"),
+    "queue": ("queue_name", "skill", "department"),
+}
+_ALIAS_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[^0-9a-z]+")
+
+
+def field_name(name: str) -> str:
+    """ "Call ID" / "call-id" / "callId" / "CALL_ID" -> "call_id"."""
+    name = _CAMEL.sub("_", name.strip().lstrip("\ufeff"))
+    return _SEPARATORS.sub("_", name.lower()).strip("_")
+
+
+def canonical_names(names: Iterable[str]) -> list[str]:
+    """Each column's name in the canonical vocabulary (aliases resolved unless the real one is there)."""
+    normal = [field_name(n) for n in names]
+    present = set(normal)
+    return [_ALIAS_OF[n] if n in _ALIAS_OF and _ALIAS_OF[n] not in present else n for n in normal]
+
+
+def missing_required(names: Iterable[str]) -> list[str]:
+    present = set(names)
+    if "timestamp" not in present and {"date", "time"} <= present:
+        present.add("timestamp")  # separate date and time columns are joined per row
+    return [name for name in REQUIRED if name not in present]
+
+
+def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row keyed by canonical names; fast when it already is (the documented format)."""
+    if "call_id" in row and "timestamp" in row and "call_duration" in row and "transcript" in row:
+        return row
+    out = dict(zip(canonical_names(row), row.values(), strict=True))
+    if "timestamp" not in out and out.get("date") not in (None, "") and out.get("time") not in (None, ""):
+        out["timestamp"] = f"{out.pop('date')} {out.pop('time')}"
+    return out
+
+
+def _date_order() -> str:
+    from django.conf import settings
+
+    return str(getattr(settings, "CALL_LOG_DATE_ORDER", "DMY"))
+
 
 def record_from_mapping(row: dict[str, Any], *, line: int, zone: ZoneInfo, from_csv: bool = False) -> CallRecord:
+    row = canonical_row(row)
     call_id = read_call_id(row.get("call_id"))
-    occurred_at, time_note = read_timestamp(row.get("timestamp"), zone=zone)
+    occurred_at, time_note = read_timestamp(row.get("timestamp"), zone=zone, date_order=_date_order())
     duration = read_duration(row.get("call_duration"))
     if "transcript" not in row or row["transcript"] is None:
         raise RowError("transcript is missing")
@@ -100,6 +175,30 @@ def parse_jsonl(stream: Iterable[bytes], *, zone: ZoneInfo, first_line: int = 1)
             yield RowReject(line=line, reason=str(exc), content=text)
 
 
+def parse_json_array(stream: BinaryIO, *, zone: ZoneInfo) -> Iterator[Parsed]:
+    """A JSON array of call objects (how many tools export), read one element at a time."""
+    from ingestion.calllogs.connect import iter_json_values
+
+    for item in iter_json_values(stream, array=True):
+        if item.error:
+            yield RowReject(line=item.line, reason=item.error, content=item.content, record=item.index)
+            continue
+        if not isinstance(item.value, dict):
+            yield RowReject(
+                line=item.line,
+                reason="an element must be a JSON object",
+                content=str(item.value)[:400],
+                record=item.index,
+            )
+            continue
+        try:
+            yield record_from_mapping(item.value, line=item.line, zone=zone)
+        except RowError as exc:
+            yield RowReject(
+                line=item.line, reason=str(exc), content=json.dumps(item.value, default=str)[:4000], record=item.index
+            )
+
+
 class _LineCounter:
     """Feeds csv.reader text lines decoded one by one, so a bad byte spoils one row, not the file."""
 
@@ -107,12 +206,22 @@ class _LineCounter:
         self.lines = iter_lines(stream)
         self.line = 0
         self.bad_lines: set[int] = set()
+        self._peeked: list[tuple[int, bytes]] = []
+
+    def peek(self) -> str:
+        """The next line, decoded for a look only (it is still read next)."""
+        if not self._peeked:
+            try:
+                self._peeked.append(next(self.lines))
+            except StopIteration:
+                return ""
+        return self._peeked[0][1].decode("utf-8-sig", "replace")
 
     def __iter__(self) -> _LineCounter:
         return self
 
     def __next__(self) -> str:
-        self.line, raw = next(self.lines)
+        self.line, raw = self._peeked.pop() if self._peeked else next(self.lines)
         try:
             text = raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
         except UnicodeDecodeError:
@@ -121,10 +230,20 @@ class _LineCounter:
         return text + "\n"
 
 
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The separator the header uses: exports from spreadsheets in many locales write ";" or tabs."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties go to the comma (first)
+    return best if counts[best] else ","
+
+
 def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str], str | None]]:
     """(first line of the row, fields, reason it is unreadable or None) for every CSV row."""
     source = _LineCounter(stream)
-    reader = csv.reader(source, strict=True)
+    reader = csv.reader(source, strict=True, delimiter=sniff_delimiter(source.peek()))
     while True:
         start = source.line + 1
         try:
@@ -145,8 +264,8 @@ def parse_csv(stream: BinaryIO, *, zone: ZoneInfo) -> Iterator[Parsed]:
         if not any(f.strip() for f in fields) and problem is None:
             continue
         if header is None:
-            header = [f.strip().lower() for f in fields]
-            missing = [name for name in REQUIRED if name not in header]
+            header = canonical_names(fields)
+            missing = missing_required(header)
             if problem or missing:
                 raise FileFormatError(
                     f"the CSV header (line {line}) lacks {', '.join(missing) or 'readable names'}; "

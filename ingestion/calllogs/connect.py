@@ -48,15 +48,21 @@ class JsonValue:
 
 
 _NON_WS = re.compile(r"[^ \t\r\n]")
+# In a JSON array read element by element, "[", "," and "]" between the elements are skipped too.
+_NON_SEPARATOR = re.compile(r"[^ \t\r\n,\[\]]")
+_ARRAY_RESYNC = re.compile(r"[\n,][ \t\r\n]*\{")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 
 
-def iter_json_values(stream: BinaryIO) -> Iterator[JsonValue]:
+def iter_json_values(stream: BinaryIO, *, array: bool = False) -> Iterator[JsonValue]:
     """JSON values back to back, with or without whitespace between them, read in bounded memory.
 
     A malformed value is reported and skipped: reading resumes at the next "{" that starts a line
     or follows a "}" directly (where Firehose and JSON Lines put the start of a record).
+    With `array`, the file is one JSON array (as export tools write) read one element at a time,
+    never whole; reading resumes after a malformed element at the next "{" after a comma or a line end.
     """
+    start_of_value = _NON_SEPARATOR if array else _NON_WS
     decoder = json.JSONDecoder()
     utf8 = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     buf, pos, line, index, eof = "", 0, 1, 0, False
@@ -68,7 +74,7 @@ def iter_json_values(stream: BinaryIO) -> Iterator[JsonValue]:
         buf, pos = buf[pos:] + utf8.decode(chunk, final=eof), 0
 
     while True:
-        start = _NON_WS.search(buf, pos)
+        start = start_of_value.search(buf, pos)
         if start is None:
             line += buf.count("\n", pos)
             pos = len(buf)
@@ -94,7 +100,7 @@ def iter_json_values(stream: BinaryIO) -> Iterator[JsonValue]:
                 error=f"not valid JSON: {exc.msg}",
                 content=buf[pos : pos + 400].encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
             )
-            resume = _resync(buf, pos + 1)
+            resume = _resync(buf, pos + 1, array=array)
             if resume is None:
                 line += buf.count("\n", pos)
                 pos = len(buf)
@@ -120,7 +126,10 @@ def iter_json_values(stream: BinaryIO) -> Iterator[JsonValue]:
         pos = end
 
 
-def _resync(buf: str, start: int) -> int | None:
+def _resync(buf: str, start: int, *, array: bool = False) -> int | None:
+    if array:
+        found = _ARRAY_RESYNC.search(buf, start)
+        return found.end() - 1 if found else None
     candidates = [i for i in (buf.find("\n{", start), buf.find("}{", start)) if i >= 0]
     return min(candidates) + 1 if candidates else None
 

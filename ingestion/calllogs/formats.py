@@ -17,19 +17,21 @@ from ingestion.calllogs.records import FileFormatError, Parsed
 
 CANONICAL_JSONL = "canonical_jsonl"
 CANONICAL_CSV = "canonical_csv"
+CANONICAL_JSON_ARRAY = "canonical_json_array"
 CONNECT_CTR = "connect_ctr"
 CONTACT_LENS = "contact_lens"
 CALL_ANALYTICS = "transcribe_call_analytics"
 ASTERISK_CDR = "asterisk_cdr"
 EMPTY = "empty"
 
-RECORD_FORMATS = frozenset({CANONICAL_JSONL, CANONICAL_CSV, CONNECT_CTR, ASTERISK_CDR})
+RECORD_FORMATS = frozenset({CANONICAL_JSONL, CANONICAL_CSV, CANONICAL_JSON_ARRAY, CONNECT_CTR, ASTERISK_CDR})
 TRANSCRIPT_FORMATS = frozenset({CONTACT_LENS, CALL_ANALYTICS})
 LINE_FORMATS = frozenset({CANONICAL_JSONL, CANONICAL_CSV, ASTERISK_CDR})  # progress counts lines
 # The provider recorded on each message: where the call came from.
 MESSAGE_PROVIDER = {
     CANONICAL_JSONL: "call_log",
     CANONICAL_CSV: "call_log",
+    CANONICAL_JSON_ARRAY: "call_log",
     CONNECT_CTR: "amazon_connect",
     CONTACT_LENS: "amazon_connect",
     CALL_ANALYTICS: "amazon_connect",
@@ -60,11 +62,13 @@ def detect(path: Path) -> str:
         return EMPTY
     if head[:1] == b"{":
         return _detect_json(path)
+    if head[:1] == b"[":
+        return _detect_json_array(path)
     with open_local(path) as stream:
         for _line, fields, _problem in canonical.csv_rows(stream):
             if not any(f.strip() for f in fields):
                 continue
-            if "call_id" in {f.strip().lower() for f in fields}:
+            if "call_id" in canonical.canonical_names(fields):
                 return CANONICAL_CSV
             if asterisk.looks_like_cdr(fields):
                 return ASTERISK_CDR
@@ -91,11 +95,26 @@ def _detect_json(path: Path) -> str:
                 return CALL_ANALYTICS
             if "ContactId" in keys:
                 return CONNECT_CTR
+            if "call_id" in canonical.canonical_names(keys):  # an export's names ("callId", "Call ID")
+                return CANONICAL_JSONL
             break
     raise FileFormatError(
         "a JSON file that is neither canonical (call_id), an Amazon Connect contact trace record "
         "(ContactId), nor a Contact Lens or Transcribe Call Analytics transcript (Transcript)"
     )
+
+
+def _detect_json_array(path: Path) -> str:
+    with open_local(path) as stream:
+        for position, item in enumerate(connect.iter_json_values(stream, array=True)):
+            if position >= 5:
+                break
+            if item.error or not isinstance(item.value, dict):
+                continue
+            if "call_id" in canonical.canonical_names(item.value.keys()):
+                return CANONICAL_JSON_ARRAY
+            break
+    raise FileFormatError("a JSON array whose elements are not call records (no call_id)")
 
 
 def records(fmt: str, path: Path, *, zone: ZoneInfo) -> Iterator[Parsed]:
@@ -108,6 +127,9 @@ def records(fmt: str, path: Path, *, zone: ZoneInfo) -> Iterator[Parsed]:
         elif fmt == CANONICAL_CSV:
             with opener() as stream:
                 yield from canonical.parse_csv(stream, zone=zone)
+        elif fmt == CANONICAL_JSON_ARRAY:
+            with opener() as stream:
+                yield from canonical.parse_json_array(stream, zone=zone)
         elif fmt == CONNECT_CTR:
             yield from connect.parse_ctr(opener)
         elif fmt == ASTERISK_CDR:

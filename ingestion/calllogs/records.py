@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ingestion.timeparse import TimeParseError, is_ambiguous, is_nonexistent, parse_iso
+from ingestion.timeparse import TimeParseError, from_epoch, is_ambiguous, is_nonexistent, localize, parse_any
 
 # The speakers whose words are the customer's. Anything else (agent, IVR, bot, supervisor) is not.
 CUSTOMER_SPEAKERS = frozenset({"customer", "caller", "client", "cust", "consumer"})
@@ -106,15 +106,75 @@ def read_call_id(value: object) -> str:
     return value
 
 
-def read_timestamp(value: object, *, zone: ZoneInfo, field_name: str = "timestamp") -> tuple[datetime, str]:
-    """ISO-8601; a naive value is wall-clock time in `zone`. Returns (UTC instant, time note)."""
-    if not isinstance(value, str) or not value.strip():
+# Exports from call-centre tools write dates as 25/03/2025 14:05 (day first in most of the world,
+# month first in the US): with four-digit years at the end, read in CALL_LOG_DATE_ORDER.
+_CLOCK_PART = r"(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?\s*([AaPp]\.?[Mm]\.?)?)?$"
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})" + _CLOCK_PART)
+_YEAR_FIRST_DATE = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})" + _CLOCK_PART)  # 2025/03/25 14:05
+
+
+def read_timestamp(
+    value: object, *, zone: ZoneInfo, field_name: str = "timestamp", date_order: str = "DMY"
+) -> tuple[datetime, str]:
+    """The call's start as a UTC instant, and a note when a naive local time fell on a DST edge.
+
+    Accepted, as call-centre exports write them: ISO-8601 (offset or naive), epoch seconds or
+    milliseconds (number or digits), RFC 2822, and dd/mm/yyyy [hh:mm[:ss] [am|pm]] (or mm/dd/yyyy
+    with `date_order="MDY"`; "/", "." or "-" between the parts). A naive time is wall-clock time
+    in `zone`.
+    """
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
         raise RowError(f"{field_name} is missing")
+    if isinstance(value, (int, float)):
+        try:
+            return from_epoch(value), ""
+        except TimeParseError as exc:
+            raise RowError(f"{field_name}: {exc}") from exc
+    if not isinstance(value, str):
+        raise RowError(f"{field_name} must be a date and time or an epoch number, not {type(value).__name__}")
+    text = value.strip()
+    numeric = _NUMERIC_DATE.match(text) or _YEAR_FIRST_DATE.match(text)
+    if numeric is not None:
+        naive = _numeric_date(numeric, date_order=date_order, field_name=field_name)
+        return localize(naive, zone), _dst_note(naive, zone)
     try:
-        instant = parse_iso(value, default_zone=zone)
+        instant = parse_any(text, default_zone=zone)
     except TimeParseError as exc:
-        raise RowError(f"{field_name}: {exc}") from exc
-    return instant, naive_time_note(value, zone)
+        if re.match(r"\d{4}-\d{2}-\d{2}", text):  # meant as ISO-8601: say what is wrong with it
+            raise RowError(f"{field_name}: {exc}") from exc
+        raise RowError(
+            f"{field_name}: not a date and time: {text!r} "
+            "(expected ISO-8601, epoch seconds, RFC 2822 or dd/mm/yyyy hh:mm)"
+        ) from exc
+    return instant, naive_time_note(text, zone)
+
+
+def _numeric_date(match: re.Match[str], *, date_order: str, field_name: str) -> datetime:
+    first, second, third, hour, minute, second_s, fraction, meridiem = match.groups()
+    if len(first) == 4:  # year first: always year/month/day
+        year, month, day = first, second, third
+        date_order = "YMD"
+    else:
+        year = third
+        day, month = (first, second) if date_order.upper() != "MDY" else (second, first)
+    hours = int(hour or 0)
+    if meridiem:
+        if not 1 <= hours <= 12:
+            raise RowError(f"{field_name}: hour {hours} with {meridiem}")
+        hours = hours % 12 + (12 if meridiem[0] in "Pp" else 0)
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            hours,
+            int(minute or 0),
+            int(second_s or 0),
+            int((fraction or "0").ljust(6, "0")),
+        )
+    except ValueError as exc:
+        order = {"MDY": "month/day/year", "YMD": "year/month/day"}.get(date_order.upper(), "day/month/year")
+        raise RowError(f"{field_name}: {match.group(0)!r} is not a date read as {order}: {exc}") from None
 
 
 def naive_time_note(value: str, zone: ZoneInfo) -> str:
@@ -125,27 +185,62 @@ def naive_time_note(value: str, zone: ZoneInfo) -> str:
         return ""
     if parsed.tzinfo is not None:
         return ""
-    if is_nonexistent(parsed, zone):
+    return _dst_note(parsed, zone)
+
+
+def _dst_note(naive: datetime, zone: ZoneInfo) -> str:
+    if is_nonexistent(naive, zone):
         return "dst_gap"
-    if is_ambiguous(parsed, zone):
+    if is_ambiguous(naive, zone):
         return "dst_overlap"
     return ""
 
 
+# "0:04:12", "04:12" (minutes and seconds), "252", "252.5", "252s", "252 sec", "4m 12s".
+_CLOCK_DURATION = re.compile(r"^(?:(\d+):)?(\d{1,3}):(\d{2}(?:\.\d+)?)$")
+_UNIT_DURATION = re.compile(
+    r"^(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?\s*)?(?:(\d+(?:\.\d+)?)\s*m(?:in(?:utes?|s)?)?\s*)?"
+    r"(?:(\d+(?:\.\d+)?)\s*s(?:ec(?:onds?|s)?)?)?$",
+    re.IGNORECASE,
+)
+
+
 def read_duration(value: object, *, required: bool = True) -> float | None:
+    """Seconds, from a number or the forms exports write: "252", "0:04:12", "04:12", "4m 12s"."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RowError("call_duration is missing")
         return None
     if isinstance(value, bool):
         raise RowError(f"call_duration is not a number of seconds: {value!r}")
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise RowError(f"call_duration is not a number of seconds: {value!r}") from None
+    seconds = _duration_seconds(value)
+    if seconds is None:
+        raise RowError(f"call_duration is not a number of seconds: {value!r}")
     if seconds != seconds or seconds < 0 or seconds > 7 * 24 * 3600:
         raise RowError(f"call_duration out of range: {value!r}")
     return seconds
+
+
+def _duration_seconds(value: object) -> float | None:
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    clock = _CLOCK_DURATION.match(text)
+    if clock is not None:
+        hours, minutes, secs = clock.groups()
+        # Two parts are minutes and seconds ("75:30" too): exports write short calls that way.
+        return int(hours or 0) * 3600 + int(minutes) * 60 + float(secs)
+    units = _UNIT_DURATION.match(text)
+    if units is not None and any(units.groups()):
+        hours_u, minutes_u, seconds_u = (float(part or 0) for part in units.groups())
+        return hours_u * 3600 + minutes_u * 60 + seconds_u
+    return None
 
 
 def read_optional_text(mapping: dict[str, Any], name: str, *, limit: int = 255) -> str:

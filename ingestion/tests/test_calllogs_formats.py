@@ -31,7 +31,13 @@ def jsonl(*rows: object) -> io.BytesIO:
 def test_canonical_jsonl_reads_every_call_and_rejects_the_bad_row_in_the_middle_by_line() -> None:
     calls, rejects = split(list(canonical.parse_jsonl(io.BytesIO(fixture_bytes("calls.jsonl")), zone=ZONE)))
     assert [c.call_id for c in calls] == ["CALL-1001", "CALL-1002", "CALL-1004", "CALL-1001", "CALL-1005"]
-    assert [(r.line, r.reason) for r in rejects] == [(3, "timestamp: not an ISO-8601 timestamp: 'yesterday afternoon'")]
+    assert [(r.line, r.reason) for r in rejects] == [
+        (
+            3,
+            "timestamp: not a date and time: 'yesterday afternoon' "
+            "(expected ISO-8601, epoch seconds, RFC 2822 or dd/mm/yyyy hh:mm)",
+        )
+    ]
     assert '"CALL-1003"' in rejects[0].content
 
 
