@@ -254,29 +254,41 @@ def read_optional_text(mapping: dict[str, Any], name: str, *, limit: int = 255) 
     return value.strip()[:limit]
 
 
-_LABELLED_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*:\s*(.*)$")
+_SPEAKER_WORDS = sorted(CUSTOMER_SPEAKERS | AGENT_SPEAKERS | {"ivr", "bot", "system"}, key=len, reverse=True)
+# A speaker label: a known speaker word, maybe numbered or with a name ("Customer 2:",
+# "Agent (Priya):"), maybe after a clock time ("[00:01:12] Customer:"), followed by ":" or ">".
+# It starts a line, or follows the end of a sentence on the same line: exports often flatten a
+# conversation into one line ("Agent: How can I help? Customer: My bill is wrong."), while "I told
+# the agent: no" is not a label.
+_SPEAKER_LABEL = re.compile(
+    r"(?:^|(?<=[.!?])[ \t]+)[ \t]*"
+    r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?[ \t]*(?:-[ \t]*)?)?"
+    r"(" + "|".join(_SPEAKER_WORDS) + r")(?:[ \t]*\d{1,2})?(?:[ \t]*\([^()\n]{0,40}\))?[ \t]*[:>][ \t]*",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def turns_from_labelled_text(text: str) -> list[Turn] | None:
-    """'Agent: ...' / 'Customer: ...' lines as turns; None if the text has no speaker labels.
+    """'Agent: ...' / 'Customer: ...' as turns; None if the text has no speaker labels.
 
-    Only lines whose label is a known speaker count, so a customer saying "Note: ..." is not
-    mistaken for a speaker called Note. Unlabelled lines continue the previous turn.
+    Only known speakers count as labels, so a customer saying "Note: ..." is not mistaken for a
+    speaker called Note. A turn runs until the next label, across lines.
     """
+    labels = list(_SPEAKER_LABEL.finditer(text))
+    if not labels:
+        return None
     turns: list[Turn] = []
-    labelled = False
-    for line in text.splitlines():
-        match = _LABELLED_LINE.match(line)
-        if match and match.group(1).strip().lower() in CUSTOMER_SPEAKERS | AGENT_SPEAKERS | {"ivr", "bot", "system"}:
-            labelled = True
-            turns.append(Turn(speaker=match.group(1).strip(), text=match.group(2).strip()))
-        elif line.strip():
-            if turns:
-                last = turns[-1]
-                turns[-1] = Turn(speaker=last.speaker, text=f"{last.text} {line.strip()}".strip())
-            else:
-                turns.append(Turn(speaker="", text=line.strip()))
-    return turns if labelled else None
+    before = _one_line(text[: labels[0].start()])
+    if before:
+        turns.append(Turn(speaker="", text=before))
+    for position, label in enumerate(labels):
+        end = labels[position + 1].start() if position + 1 < len(labels) else len(text)
+        turns.append(Turn(speaker=label.group(1), text=_one_line(text[label.end() : end])))
+    return turns
+
+
+def _one_line(chunk: str) -> str:
+    return " ".join(line.strip() for line in chunk.splitlines() if line.strip())
 
 
 def turns_from_list(items: Iterable[object]) -> list[Turn]:

@@ -177,3 +177,39 @@ def test_the_hourly_job_ingests_a_json_array_export(file_lake: Lake, monkeypatch
         "A-1",
         "A-3",
     ]
+
+
+# --- text transcripts as exports write them -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("transcript", "customer"),
+    [
+        # One line: the export flattened the conversation.
+        (
+            "Agent: Acme, how can I help? Customer: My bill is wrong again. Agent: Let me look. "
+            "Customer: Thanks, it's the third time I've called.",
+            "My bill is wrong again.\nThanks, it's the third time I've called.",
+        ),
+        # Clock times before the labels, and upper case.
+        (
+            "[00:00:02] AGENT: Good morning.\n[00:00:05] CUSTOMER: The app won't let me log in.\n"
+            "[00:00:09] AGENT: Sorry to hear that.",
+            "The app won't let me log in.",
+        ),
+        ("00:02 - Agent: hi\n00:04 - Caller: parcel never came", "parcel never came"),
+        # Numbered or named speakers.
+        ("Agent 1: Hello.\nCustomer (Jane Doe): I was overcharged.", "I was overcharged."),
+        # A turn running over several lines.
+        (
+            "Customer: The engineer never came\nand nobody rang me.\nAgent: I'm sorry.",
+            "The engineer never came and nobody rang me.",
+        ),
+        # Not labels: a colon inside a sentence.
+        ("I told the agent: no more excuses. Fix it.", "I told the agent: no more excuses. Fix it."),
+        ("Note: my order 1234 is late", "Note: my order 1234 is late"),
+    ],
+)
+def test_text_transcripts_split_into_turns_as_exports_write_them(transcript: str, customer: str) -> None:
+    row = {"call_id": "X", "timestamp": "2025-10-25T10:00:00Z", "call_duration": 1, "transcript": transcript}
+    (call,) = canonical.parse_jsonl(io.BytesIO(json.dumps(row).encode() + b"\n"), zone=ZONE)
+    assert isinstance(call, CallRecord)
+    assert call.customer_text() == customer
