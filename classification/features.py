@@ -7,6 +7,12 @@ emoji runs), so this linear model sees:
 - word n-grams (1..`word_ngrams`) over the token NORM (lower case, "n't" -> "not");
 - character n-grams (`char_min`..`char_max`) of each NORM padded with spaces, so that word edges count;
 
+- optionally (`identity`), the raw @handles and URL domains that the normaliser replaced by
+  `xxuser`/`xxurl` (the tokenizer leaves them in `doc.user_data`): one hashed key per handle or
+  domain plus the character n-grams of the handle, as a third group. The placeholder stays a word,
+  so "mentions a user" still generalises, and on other people's data *which* account is addressed
+  can count too;
+
 each group weighted 1 + log(count) and scaled to unit length, like a sublinear TF vector, so a long
 call transcript and a short tweet speak at the same volume. Keys are hashed into a `SparseLinear`
 table. It is used on its own (`complaints.NgramBOW.v1`, fast) and as the linear half of spaCy's
@@ -27,6 +33,8 @@ from spacy.util import registry
 from thinc.api import Logistic, Model, SparseLinear_v2, chain, resizable, with_cpu
 from thinc.layers.resizable import resize_linear_weighted
 from thinc.layers.softmax_activation import softmax_activation
+
+from classification.tokenizer import IDENTITY_KEY
 
 _NEG_VALUE = -5000
 _DOC_KEY = np.uint64(hash_string("\x00doc"))
@@ -63,9 +71,10 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
     word_n: int = model.attrs["word_ngrams"]
     char_min: int = model.attrs["char_min"]
     char_max: int = model.attrs["char_max"]
+    identity: bool = model.attrs.get("identity", False)
     batch_keys: list[np.ndarray] = []
     batch_vals: list[np.ndarray] = []
-    cache_key = ("complaints.ngram_features", word_n, char_min, char_max)
+    cache_key = ("complaints.ngram_features", word_n, char_min, char_max, identity)
     for doc in docs:
         user_data = cast(dict[Any, Any], doc.user_data)
         cached = user_data.get(cache_key)
@@ -85,6 +94,17 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
             ckeys, cvals = _weighted(chars)
             keys.append(ckeys)
             vals.append(cvals)
+        ids = user_data.get(IDENTITY_KEY) if identity else None
+        if ids:
+            id_parts = [np.fromiter((hash_string("\x02" + i) for i in ids), dtype=np.uint64, count=len(ids))]
+            if char_max >= char_min > 0:
+                # Keyed by the hash, not added to the vocab: handles must not be written out as strings.
+                id_parts += [
+                    _char_keys(int(hash_string(i)), i.lstrip("@"), char_min, char_max) for i in ids if i.startswith("@")
+                ]
+            ikeys, ivals = _weighted(np.concatenate(id_parts))
+            keys.append(ikeys)
+            vals.append(ivals)
         doc_keys, doc_vals = np.concatenate(keys), np.concatenate(vals)
         user_data[cache_key] = (doc_keys, doc_vals)
         batch_keys.append(doc_keys)
@@ -99,11 +119,11 @@ def _features_forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[An
 
 
 @registry.layers("complaints.ngram_features.v1")
-def ngram_features(word_ngrams: int = 2, char_min: int = 3, char_max: int = 5) -> Model:
+def ngram_features(word_ngrams: int = 2, char_min: int = 3, char_max: int = 5, identity: bool = False) -> Model:
     return Model(
         "ngram_features",
         _features_forward,
-        attrs={"word_ngrams": word_ngrams, "char_min": char_min, "char_max": char_max},
+        attrs={"word_ngrams": word_ngrams, "char_min": char_min, "char_max": char_max, "identity": identity},
     )
 
 
@@ -116,6 +136,7 @@ def build_ngram_bow(
     length: int = 2**20,
     no_output_layer: bool = False,
     nO: int | None = None,
+    identity: bool = False,
 ) -> Model:
     """Sparse linear classifier over word and character n-grams (see the module docstring)."""
     fill_defaults = {"b": 0, "W": 0}
@@ -127,7 +148,8 @@ def build_ngram_bow(
     resizable_layer: Model = resizable(
         sparse, resize_layer=partial(resize_linear_weighted, fill_defaults=fill_defaults)
     )
-    model: Model = with_cpu(chain(ngram_features(word_ngrams, char_min, char_max), resizable_layer), sparse.ops)
+    features = ngram_features(word_ngrams, char_min, char_max, identity)
+    model: Model = with_cpu(chain(features, resizable_layer), sparse.ops)
     if output_layer is not None:
         model = chain(model, with_cpu(output_layer, output_layer.ops))
     if nO is not None:

@@ -2,7 +2,10 @@
 
 Promotion rule: a new model becomes CURRENT only when, for every task it retrained, its macro-F1 on
 the dev split is not worse than the current model's macro-F1 on the *same* dev split (the current
-model is re-scored, not compared with figures it recorded on other data). A model that loses is
+model is re-scored, not compared with figures it recorded on other data). Like is compared with
+like: a current model that was refitted on its dev split (TrainConfig.refit) has seen those texts,
+so it is compared with the new model as shipped (refitted too) on dev; a current model that never
+saw dev is compared with the new model's held-out dev figure from before its refit. A model that loses is
 still saved, so it can be inspected, but CURRENT keeps pointing at the old one.
 """
 
@@ -113,6 +116,8 @@ class TaskOutcome:
     n_dev: int
     n_test: int
     data_hash: str
+    # The new model's dev macro-F1 that promotion compared with current_dev_macro_f1 (see the docstring).
+    dev_macro_f1_compared: float | None = None
 
 
 @dataclass
@@ -163,7 +168,10 @@ def classifier_train(
         result = train_task_model(split["train"], split["dev"], task=task, config=config, log=log)
         model = result.model
         test = evaluate_model(model, split["test"]) if split["test"] else None
-        current_f1 = _current_dev_f1(current_dir, task, split["dev"])
+        current_f1, current_saw_dev = _current_dev_f1(current_dir, task, split["dev"])
+        compared = result.dev_report["macro_f1"]
+        if current_f1 is not None and current_saw_dev:
+            compared = float(evaluate_model(model, split["dev"])["macro_f1"])
         digest = data_hash([e for part in split.values() for e in part])
         outcomes[task] = TaskOutcome(
             task=task,
@@ -176,6 +184,7 @@ def classifier_train(
             n_dev=len(split["dev"]),
             n_test=len(split["test"]),
             data_hash=digest,
+            dev_macro_f1_compared=compared,
         )
         models[task] = model
         task_meta[task] = {
@@ -185,6 +194,7 @@ def classifier_train(
             "config": config.to_dict(),
             "best_epoch": result.best_epoch,
             "epochs_run": result.epochs_run,
+            "refit": bool(model.info.get("refit")),
             "train_seconds": round(result.seconds, 1),
             "counts": {"train": len(split["train"]), "dev": len(split["dev"]), "test": len(split["test"])},
             "metrics": {"dev": result.dev_report, "test": test},
@@ -208,30 +218,39 @@ def classifier_train(
     )
 
 
-def _current_dev_f1(current_dir: Path | None, task: str, dev: Sequence[TaskExample]) -> float | None:
+def _current_dev_f1(current_dir: Path | None, task: str, dev: Sequence[TaskExample]) -> tuple[float | None, bool]:
+    """The current model's macro-F1 on this dev split, and whether it was refitted on its dev split."""
     if current_dir is None or not dev:
-        return None
+        return None, False
     try:
         model = load_task_model(current_dir, task)
+        info = read_meta(current_dir)["tasks"].get(task, {})
     except ClassifierNotReady:
-        return None
+        return None, False
     if set(e.label for e in dev) - set(model.labels):
-        return None  # new classes: the current model cannot be scored on them; the new one stands alone
-    return float(evaluate_model(model, dev)["macro_f1"])
+        return None, False  # new classes: the current model cannot be scored on them; the new one stands alone
+    saw_dev = bool(info.get("refit", (info.get("config") or {}).get("refit", False)))
+    return float(evaluate_model(model, dev)["macro_f1"]), saw_dev
 
 
 def _promotion(outcomes: dict[str, TaskOutcome], path: Path) -> tuple[bool, str]:
     missing = [task for task in TASKS if task not in read_meta(path)["tasks"]]
     worse = [
-        f"{o.task} dev macro-F1 {o.dev['macro_f1']:.4f} < current {o.current_dev_macro_f1:.4f}"
+        f"{o.task} dev macro-F1 {_compared(o):.4f} < current {o.current_dev_macro_f1:.4f}"
         for o in outcomes.values()
-        if o.current_dev_macro_f1 is not None and o.dev["macro_f1"] < o.current_dev_macro_f1
+        if o.current_dev_macro_f1 is not None and _compared(o) < o.current_dev_macro_f1
     ]
     if worse:
         return False, "not promoted: " + "; ".join(worse)
     if missing and any(o.current_dev_macro_f1 is not None for o in outcomes.values()):
         return False, f"not promoted: the new version lacks {', '.join(missing)}"
     return True, "promoted" + (f" (without {', '.join(missing)}: train it too)" if missing else "")
+
+
+def _compared(outcome: TaskOutcome) -> float:
+    if outcome.dev_macro_f1_compared is not None:
+        return outcome.dev_macro_f1_compared
+    return float(outcome.dev["macro_f1"])
 
 
 def classifier_is_ready(root: Path | str) -> tuple[bool, str]:

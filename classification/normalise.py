@@ -73,6 +73,29 @@ def _keyword_id(match: re.Match[str]) -> str:
     return f"{match.group('kind')}{match.group('mid') or ' '}{_KIND.get(kind, REFERENCE)}"
 
 
+_DOMAIN = re.compile(r"^(?:https?://)?(?:www\.)?([^/?#:\s]+)", re.IGNORECASE)
+
+
+def identity_tokens(text: str) -> tuple[str, ...]:
+    """The @handles (lower case) and URL domains of a text, in order, for the model's identity features.
+
+    The normaliser turns every handle into `xxuser`, which is what generalises on this project's
+    traffic; but on other people's data *which* account a message addresses (a brand's support desk,
+    a friend, a celebrity) can predict the label, and an off-the-shelf model sees it. The features
+    layer adds these as extra hashed features beside the placeholder (see classification/features.py).
+    E-mail addresses are not included.
+    """
+    out: list[str] = []
+    without_email = _EMAIL.sub(" ", text)
+    for match in _URL.finditer(without_email):
+        domain = _DOMAIN.match(match.group(0))
+        if domain:
+            out.append("url:" + domain.group(1).lower().rstrip("."))
+    for match in _HANDLE.finditer(_URL.sub(" ", without_email)):
+        out.append(match.group(0).lower())
+    return tuple(out)
+
+
 def normalise_text(text: str) -> str:
     """Replace identifiers with placeholders and tame elongations; everything else is kept.
 

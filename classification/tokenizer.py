@@ -15,9 +15,11 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import registry
 
-from classification.normalise import normalise_text
+from classification.normalise import identity_tokens, normalise_text
 
 TOKENIZER_CONFIG = {"@tokenizers": "complaints.NormalisingTokenizer.v1"}
+# Where the tokenizer leaves the raw handles and URL domains that the normaliser replaced.
+IDENTITY_KEY = "complaints.identity"
 
 
 class NormalisingTokenizer:
@@ -25,7 +27,11 @@ class NormalisingTokenizer:
         self.base = base
 
     def __call__(self, text: str) -> Doc:
-        return self.base(normalise_text(text))
+        doc = self.base(normalise_text(text))
+        ids = identity_tokens(text)
+        if ids:
+            doc.user_data[IDENTITY_KEY] = ids  # type: ignore[index]
+        return doc
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
         for text in texts:

@@ -61,6 +61,11 @@ class TrainConfig:
     normalise: bool = True  # the rule-based normaliser in front of the tokenizer
     select_by: str = "log_loss"  # the dev criterion that picks the epoch: log_loss | macro_f1
     l2: float = 1e-6
+    # The raw @handles and URL domains as extra hashed features beside `xxuser`/`xxurl` (features.py).
+    identity_features: bool = True
+    # After the epoch and the decision rule are chosen on dev, train again from scratch on fit + dev
+    # for that many epochs (same seed): the model does not give up a tenth of its data for tuning.
+    refit: bool = True
     seed: int = 13
 
     @classmethod
@@ -73,7 +78,9 @@ class TrainConfig:
 
 
 # The small, fast configuration for tests and first start-up checks.
-FAST_CONFIG = TrainConfig(architecture="bow", epochs=6, patience=2, hash_length=2**18, select_by="macro_f1")
+FAST_CONFIG = TrainConfig(
+    architecture="bow", epochs=6, patience=2, hash_length=2**18, select_by="macro_f1", refit=False
+)
 
 
 @dataclass(frozen=True)
@@ -169,6 +176,8 @@ def component_config(config: TrainConfig) -> dict[str, Any]:
         "length": config.hash_length,
         "no_output_layer": False,
     }
+    if config.identity_features and config.normalise:
+        bow["identity"] = True
     if config.architecture == "bow":
         return bow
     if config.architecture == "spacy_bow":
@@ -264,81 +273,125 @@ def train_task_model(
     config: TrainConfig,
     log: Callable[[str], None] | None = None,
 ) -> TrainResult:
-    """Train on `train`, keep the epoch with the best macro-F1 on `dev`, tune the decision on `dev`."""
+    """Train on `train`, keep the epoch with the best dev criterion, tune the decision on `dev`.
+
+    With `config.refit` the chosen number of epochs is then run again from scratch (same seed) on
+    train + dev, and that model is kept with the decision rule chosen on dev. The dev report is the
+    one of the model before the refit, which had not seen dev: an honest held-out figure.
+    """
     if not train:
         raise ValueError("no training examples")
     if not dev:
         raise ValueError("no dev examples: the decision threshold and early stopping need them")
     started = time.perf_counter()
-    fix_random_seed(config.seed)
     labels = sorted({e.label for e in train} | {e.label for e in dev})
     if len(labels) < 2:
         raise ValueError(f"the {task} task needs at least two classes, found {labels}")
     joint = config.joint_reasons and task == "complaint" and labels == [COMPLAINT, NOT_COMPLAINT]
-    if joint and any(e.label == NOT_COMPLAINT and not e.reason for e in train):
+    if joint and any(e.label == NOT_COMPLAINT and not e.reason for e in [*train, *dev]):
         joint = False  # only learn reasons when every non-complaint has one
     fine_labels = sorted({fine_label(e, joint) for e in [*train, *dev]})
-    nlp = blank_pipeline(task, fine_labels, config)
     component = f"textcat_{task}"
     logging.getLogger("spacy").setLevel(logging.WARNING)  # "Created vocabulary" on every fold is noise
+    dev_gold = [e.label for e in dev]
+    dev_texts = [e.text for e in dev]
+    best: tuple[float, int, bytes, Decision] | None = None
+    history: list[float] = []
+
+    def on_epoch(epoch: int, nlp: Language, dev_docs: list[Any]) -> bool:
+        """Score dev after an epoch (averaged weights in place); False stops training."""
+        nonlocal best
+        pipe = nlp.get_pipe(component)
+        scored = pipe.pipe(dev_docs, batch_size=256)  # type: ignore[attr-defined]
+        fine = np.array([[doc.cats.get(label, 0.0) for label in fine_labels] for doc in scored], dtype="float32")
+        scores = coarse_scores(fine, fine_labels, labels)
+        decision = tune_decision(dev_gold, scores, labels)
+        f1 = classification_report(dev_gold, decision.apply(scores, labels), labels=labels)["macro_f1"]
+        history.append(f1)
+        # log_loss: a smooth criterion, far less noisy than F1 on a small dev split.
+        criterion = f1 if config.select_by == "macro_f1" else -_log_loss(dev_gold, scores, labels)
+        if best is None or criterion > best[0]:
+            best = (criterion, epoch, pipe.model.to_bytes(), decision)  # type: ignore[attr-defined]
+        if log:
+            log(f"{task} epoch {epoch}: dev macro-F1 {f1:.4f}")
+        return epoch - best[1] < config.patience
+
+    nlp, epochs_run = _fit(
+        train,
+        task=task,
+        fine_labels=fine_labels,
+        joint=joint,
+        config=config,
+        epochs=config.epochs,
+        dev_texts=dev_texts,
+        on_epoch=on_epoch,
+    )
+    assert best is not None
+    pipe = nlp.get_pipe(component)
+    pipe.model.from_bytes(best[2])  # type: ignore[attr-defined]
+    model = TaskModel(task=task, nlp=nlp, component=component, labels=labels, fine_labels=fine_labels, decision=best[3])
+    scores, _ = model.scores(dev_texts)
+    dev_report = classification_report(
+        dev_gold, model.decision.apply(scores, labels), labels=labels, scores=scores, positive=model.decision.positive
+    )
+    refit = config.refit
+    if refit:
+        if log:
+            log(f"{task}: refit on train + dev for {best[1]} epochs")
+        model.nlp, _ = _fit(
+            [*train, *dev], task=task, fine_labels=fine_labels, joint=joint, config=config, epochs=best[1]
+        )
+    model.info = {"best_epoch": best[1], "epochs_run": epochs_run, "refit": refit, "config": config.to_dict()}
+    return TrainResult(
+        model=model,
+        dev_report=dev_report,
+        best_epoch=best[1],
+        epochs_run=epochs_run,
+        seconds=time.perf_counter() - started,
+        history=history,
+    )
+
+
+def _fit(
+    train: Sequence[TaskExample],
+    *,
+    task: str,
+    fine_labels: Sequence[str],
+    joint: bool,
+    config: TrainConfig,
+    epochs: int,
+    dev_texts: Sequence[str] = (),
+    on_epoch: Callable[[int, Language, list[Any]], bool] | None = None,
+) -> tuple[Language, int]:
+    """A fresh pipeline trained for up to `epochs` epochs, deterministically for the seed.
+
+    After each epoch `on_epoch` (if given) sees the pipeline with the averaged weights in place and
+    may stop training; the pipeline returned holds the averaged weights of the last epoch run.
+    """
+    fix_random_seed(config.seed)
+    nlp = blank_pipeline(task, fine_labels, config)
     examples = [
         Example.from_dict(nlp.make_doc(e.text), {"cats": _one_hot(fine_label(e, joint), fine_labels)}) for e in train
     ]
     optimizer = Adam(learn_rate=config.learn_rate, L2=config.l2, grad_clip=1.0, use_averages=config.use_averages)
     nlp.initialize(lambda: examples, sgd=optimizer)
-    model = TaskModel(
-        task=task,
-        nlp=nlp,
-        component=component,
-        labels=labels,
-        fine_labels=fine_labels,
-        decision=Decision(kind="argmax"),
-    )
+    pipe = nlp.get_pipe(f"textcat_{task}")
+    dev_docs = [nlp.make_doc(text) for text in dev_texts]  # tokenised once, scored every epoch
     rng = random.Random(config.seed)
     order = list(range(len(examples)))
-    dev_texts = [e.text for e in dev]
-    dev_docs = [nlp.make_doc(text) for text in dev_texts]  # tokenised once, scored every epoch
-    dev_gold = [e.label for e in dev]
-    pipe = nlp.get_pipe(component)
-    best: tuple[float, int, bytes, Decision] | None = None
-    history: list[float] = []
     epoch = 0
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, epochs + 1):
         rng.shuffle(order)
         losses: dict[str, float] = {}
         for batch in minibatch([examples[i] for i in order], size=config.batch_size):
             nlp.update(batch, drop=config.dropout, sgd=optimizer, losses=losses)
         with nlp.use_params(optimizer.averages) if config.use_averages else _nullcontext():
-            scored = pipe.pipe(dev_docs, batch_size=256)  # type: ignore[attr-defined]
-            fine = np.array([[doc.cats.get(label, 0.0) for label in fine_labels] for doc in scored], dtype="float32")
-            scores = coarse_scores(fine, fine_labels, labels)
-            decision = tune_decision(dev_gold, scores, labels)
-            f1 = classification_report(dev_gold, decision.apply(scores, labels), labels=labels)["macro_f1"]
-            history.append(f1)
-            # log_loss: a smooth criterion, far less noisy than F1 on a small dev split.
-            criterion = f1 if config.select_by == "macro_f1" else -_log_loss(dev_gold, scores, labels)
-            if best is None or criterion > best[0]:
-                best = (criterion, epoch, pipe.model.to_bytes(), decision)  # type: ignore[attr-defined]
-        if log:
-            log(f"{task} epoch {epoch}: loss {losses.get(component, 0.0):.3f} dev macro-F1 {f1:.4f}")
-        if epoch - best[1] >= config.patience:
+            keep_going = on_epoch(epoch, nlp, dev_docs) if on_epoch else True
+            final = pipe.model.to_bytes() if epoch == epochs or not keep_going else None  # type: ignore[attr-defined]
+        if final is not None:
+            pipe.model.from_bytes(final)  # type: ignore[attr-defined]
             break
-    assert best is not None
-    pipe.model.from_bytes(best[2])  # type: ignore[attr-defined]
-    model.decision = best[3]
-    scores, _ = model.scores(dev_texts)
-    dev_report = classification_report(
-        dev_gold, model.decision.apply(scores, labels), labels=labels, scores=scores, positive=model.decision.positive
-    )
-    model.info = {"best_epoch": best[1], "epochs_run": epoch, "config": config.to_dict()}
-    return TrainResult(
-        model=model,
-        dev_report=dev_report,
-        best_epoch=best[1],
-        epochs_run=epoch,
-        seconds=time.perf_counter() - started,
-        history=history,
-    )
+    return nlp, epoch
 
 
 def _log_loss(gold: Sequence[str], scores: np.ndarray, labels: Sequence[str]) -> float:

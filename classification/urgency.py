@@ -10,6 +10,13 @@ can read why a message was flagged (the reasons are stored beside the flag):
 
 Rules are deliberately phrase-level: single words such as "fire" or "leave" on their own say too
 little ("you're on fire today", "leave it at the door").
+
+A match that is negated in its own clause does not count: "I'm not going to the ombudsman",
+"there's no smoke, just a smell", "it isn't dangerous", "I don't want to cancel my contract". The
+negation has to sit in the few words before the match, after the last clause boundary (punctuation,
+"but", "and", "if", ...) and after the last subject ("If you don't fix this I'm cancelling my
+contract" is still a threat). Patterns that carry their own negation ("never using you again",
+"nobody got back to me", "still no reply") start at it, so they are not affected.
 """
 
 from __future__ import annotations
@@ -84,8 +91,37 @@ _RULES: dict[str, re.Pattern[str]] = {
 }
 
 
+# What may sit between a negation and the match it negates: the last clause of the preceding text.
+_CLAUSE_BREAK = re.compile(
+    r"[.,;:!?()\n]|\s[-–—]\s|\b(?:but|and|or|so|because|cos|if|unless|otherwise|then|though|although|yet|when)\b"
+)
+# A new subject starts a new statement: "if you don't fix this I'm cancelling" is still a threat.
+_SUBJECT = re.compile(r"\b(?:i|i'm|im|i'll|i'd|i've|we|we're|we'll|we've|they|they're|he|she|it's)\b")
+# "can't / couldn't / unable to" is not a negation here: "I can't cancel my contract" or "can't port my
+# number out" still tells that the customer wants to leave.
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|nobody|noone|neither|nor|without)\b|(?<!\bca)(?<!\bcould)n't\b")
+_NEGATION_WINDOW = 5  # words before the match
+
+
+def _negated(lowered: str, start: int) -> bool:
+    before = lowered[max(0, start - 80) : start]
+    clause = _CLAUSE_BREAK.split(before)[-1]
+    subjects = list(_SUBJECT.finditer(clause))
+    if subjects:
+        clause = clause[subjects[-1].end() :]
+    window = " ".join(clause.split()[-_NEGATION_WINDOW:])
+    return bool(_NEGATION.search(window))
+
+
 def urgency_reasons(text: str) -> tuple[str, ...]:
-    """The urgency signals present in a message, in a fixed order; empty when none."""
+    """The urgency signals present in a message, in a fixed order; empty when none.
+
+    A rule counts when at least one of its matches is not negated (see the module docstring).
+    """
     # Patterns are written in lower case: lowering once is ~3x faster than re.IGNORECASE.
     lowered = text.lower().replace("\u2019", "'")
-    return tuple(reason for reason, pattern in _RULES.items() if pattern.search(lowered))
+    return tuple(
+        reason
+        for reason, pattern in _RULES.items()
+        if any(not _negated(lowered, match.start()) for match in pattern.finditer(lowered))
+    )

@@ -104,3 +104,20 @@ def test_train_classifier_include_feedback_trains_on_corpus_plus_corrections(tmp
         assert meta["tasks"][task]["feedback_rows"] == 1
         assert meta["tasks"][task]["data_hash"] != without.tasks[task].data_hash
     assert meta["tasks"]["category"]["counts"]["train"] == without.tasks["category"].n_train + 1
+
+
+def test_a_refitted_current_model_is_compared_with_the_new_model_as_shipped(tmp_path: Path, tiny_csv: Path) -> None:
+    root = tmp_path / "models"
+    held_out = TrainConfig(**{**TINY.to_dict(), "refit": False})
+    first = classifier_train(data=tiny_csv, out=root, config=held_out)
+    assert read_meta(first.path)["tasks"]["complaint"]["refit"] is False
+    # The current model never saw dev: the new one is judged on its held-out dev figure.
+    second = classifier_train(data=tiny_csv, out=root, config=TINY)
+    outcome = second.tasks["complaint"]
+    assert outcome.dev_macro_f1_compared == outcome.dev["macro_f1"]
+    assert read_meta(second.path)["tasks"]["complaint"]["refit"] is True
+    # Now the current model was refitted on dev: both are scored as shipped, and a model that
+    # learnt nothing still loses.
+    worse = classifier_train(data=tiny_csv, out=root, config=UNTRAINED)
+    assert worse.tasks["complaint"].dev_macro_f1_compared is not None
+    assert not worse.promoted and _current(root) == second.version

@@ -36,3 +36,23 @@ def test_elongations_and_punctuation_runs_are_tamed_but_words_kept() -> None:
 def test_ordinary_text_dates_and_small_numbers_are_left_alone() -> None:
     text = "On 3 March my 5G router broke at 10:30, 2 days after 12/03/2024. Not happy 🙃"
     assert normalise_text(text) == text
+
+
+def test_handles_and_url_domains_are_kept_aside_for_the_identity_features() -> None:
+    from classification.normalise import identity_tokens
+
+    text = "@AcmeHelp see https://www.Acme.co.uk/track?id=1 and bit.ly/x, cc .@bob_2 (mail ann@example.com)"
+    assert identity_tokens(text) == ("url:acme.co.uk", "url:bit.ly", "@acmehelp", "@bob_2")
+    assert identity_tokens("no identifiers here, 07700 900123") == ()
+
+
+def test_the_tokenizer_leaves_the_identities_on_the_doc_but_not_in_the_vocabulary() -> None:
+    import spacy
+
+    from classification.tokenizer import IDENTITY_KEY, TOKENIZER_CONFIG
+
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": TOKENIZER_CONFIG}})
+    doc = nlp("@AcmeHelp my parcel is late")
+    assert [t.text for t in doc][:1] == ["xxuser"]
+    assert doc.user_data[IDENTITY_KEY] == ("@acmehelp",)
+    assert "@acmehelp" not in nlp.vocab.strings and "AcmeHelp" not in nlp.vocab.strings

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from classification.artifact import load_version, promote, save_version
-from classification.corpus import split_rows, task_examples
+from classification.corpus import LabelledText, split_rows, task_examples
 from classification.model import Classifier
 from classification.tests.conftest import tiny_rows
 from classification.training import TrainConfig, train_task_model
@@ -75,3 +75,38 @@ def test_a_small_model_round_trips_to_disk_with_identical_predictions(tmp_path: 
             assert p.category == category.predict([text])[0] and p.not_complaint_reason == ""
         else:
             assert p.category == "" and p.not_complaint_reason in {"praise", "question"}
+
+
+def test_refit_trains_on_dev_too_for_the_chosen_epochs_and_stays_deterministic() -> None:
+    bow = TrainConfig(architecture="bow", hash_length=2**14, epochs=4, patience=4, seed=7)
+    refit_a, refit_b = _train("complaint", bow), _train("complaint", bow)
+    plain = _train("complaint", TrainConfig(**{**bow.to_dict(), "refit": False}))
+    component = "textcat_complaint"
+    weights = [r.model.nlp.get_pipe(component).model.to_bytes() for r in (refit_a, refit_b, plain)]
+    assert weights[0] == weights[1] and weights[0] != weights[2]
+    assert refit_a.model.info["refit"] is True and plain.model.info["refit"] is False
+    # Same selection pass, so the same chosen epoch, decision rule and held-out dev report.
+    assert refit_a.best_epoch == plain.best_epoch and refit_a.model.decision == plain.model.decision
+    assert refit_a.dev_report == plain.dev_report
+
+
+def test_the_addressed_handle_is_learnt_beside_the_placeholder() -> None:
+    # Complaints go to the support desk, everything else to a friend: the handle predicts the label.
+    rows = [
+        LabelledText(("@AcmeHelp " if r.label == "complaint" else "@MyFriend ") + r.text, r.label, reason=r.reason)
+        for r in tiny_rows()
+    ]
+    parts = split_rows(rows)
+    bow = TrainConfig(architecture="bow", hash_length=2**14, epochs=4, patience=4, seed=7, refit=False)
+
+    def p_complaint(config: TrainConfig) -> list[float]:
+        train, dev = task_examples(parts["train"], "complaint"), task_examples(parts["dev"], "complaint")
+        model = train_task_model(train, dev, task="complaint", config=config).model
+        scores = model.scores(["@AcmeHelp hello there", "@MyFriend hello there"])[0]
+        return [float(row[model.labels.index("complaint")]) for row in scores]
+
+    to_desk, to_friend = p_complaint(bow)
+    assert to_desk > to_friend + 0.05
+    # Without the identity features both texts are "xxuser hello there" to the model.
+    plain_desk, plain_friend = p_complaint(TrainConfig(**{**bow.to_dict(), "identity_features": False}))
+    assert plain_desk == plain_friend

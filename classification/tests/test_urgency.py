@@ -53,3 +53,36 @@ def test_everyday_phrases_are_not_urgent(text: str) -> None:
 def test_several_signals_are_all_reported_in_a_fixed_order() -> None:
     text = "Fourth call about this. Fix the sparking socket or I go to the ombudsman and cancel my contract."
     assert urgency_reasons(text) == (THREAT_TO_LEAVE, LEGAL_REGULATOR, SAFETY, REPEATED_CONTACT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not going to the ombudsman, I just want it fixed",
+        "no smoke, just a smell of dust",
+        "There is no gas leak, the engineer checked",
+        "it isn't dangerous but it's ugly",
+        "I don't want to cancel my contract",
+        "I'm not saying I'm leaving, the prices are just too high",
+        "nobody was injured thankfully",
+        "I am not vulnerable, my mum is fine",
+    ],
+)
+def test_a_negated_signal_is_not_urgent(text: str) -> None:
+    assert urgency_reasons(text) == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("If you don't fix this I'm cancelling my contract", THREAT_TO_LEAVE),
+        ("no smoke but sparks came out of the socket", SAFETY),
+        ("I can't cancel my contract online, let me out", THREAT_TO_LEAVE),
+        ("can't port my number out, the PIN doesn't match", THREAT_TO_LEAVE),
+        ("Not happy. I'm going to the ombudsman", LEGAL_REGULATOR),
+        ("never using you again", THREAT_TO_LEAVE),
+        ("still no reply to my emails", REPEATED_CONTACT),
+    ],
+)
+def test_a_negation_elsewhere_does_not_hide_a_signal(text: str, reason: str) -> None:
+    assert reason in urgency_reasons(text)
