@@ -37,6 +37,7 @@ unreachable) are not caught: the task retries with backoff and the events wait i
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -92,12 +93,19 @@ class BatchResult:
 
 
 def batch_size() -> int:
-    return max(1, int(getattr(settings, "INGESTION_BATCH_SIZE", DEFAULT_BATCH_SIZE)))
+    """INGESTION_BATCH_SIZE from the settings, else from the environment, else 50."""
+    configured = getattr(settings, "INGESTION_BATCH_SIZE", None) or os.environ.get("INGESTION_BATCH_SIZE")
+    return max(1, int(configured or DEFAULT_BATCH_SIZE))
 
 
 def raw_events_process_batch(*, raw_event_id: uuid.UUID | str, limit: int | None = None) -> BatchResult:
     """Process the event `raw_event_id` and up to `limit - 1` other waiting events, together."""
     limit = batch_size() if limit is None else max(1, limit)
+    # Under load most tasks find their event already done by another task's batch: one plain
+    # read answers that, without a transaction and its row locks.
+    status = RawEvent.objects.filter(id=raw_event_id).values_list("status", flat=True).first()
+    if status is None or status in (RawEvent.Status.PROCESSED, RawEvent.Status.QUARANTINED):
+        return BatchResult(skipped=True)
     claimed: list[uuid.UUID] = []
     try:
         return _batch(own_id=uuid.UUID(str(raw_event_id)), others=limit - 1, claimed=claimed)
