@@ -28,11 +28,15 @@ gzip stream cannot be entered in the middle, and Connect records are joined acro
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
 import resource
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +50,8 @@ from ingestion.calllogs.summary import FileSummary
 from ingestion.models import RawEvent
 from ingestion.timeparse import get_zone
 from lake import Lake, get_lake
+
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -123,7 +129,7 @@ def _cut(path: Path, per_chunk: int) -> Iterator[Chunk]:
 def _call_id(raw: bytes) -> str | None:
     try:
         row = json.loads(raw)
-        return read_call_id(row.get("call_id")) if isinstance(row, dict) else None
+        return read_call_id(canonical.canonical_row(row).get("call_id")) if isinstance(row, dict) else None
     except (ValueError, RowError):
         return None  # the chunk rejects the line with its reason
 
@@ -147,12 +153,19 @@ def records_write_fanned(
     connections.close_all()  # before the fork: no process may inherit (and share) a connection
     results: dict[int, ChunkResult] = {}
     processes = min(settings.CALL_LOG_PROCESSES, len(chunks))
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
     futures: list[Future[ChunkResult]] = []
     try:
-        futures = [
-            pool.submit(_chunk_run, event_id=str(event.id), path=str(local), fmt=fmt, key=key, chunk=c) for c in chunks
-        ]
+        with _children_allowed():  # the processes are forked at the first submit
+            futures = [
+                pool.submit(_chunk_run, event_id=str(event.id), path=str(local), fmt=fmt, key=key, chunk=c)
+                for c in chunks
+            ]
         pending = set(futures)
         lines_done = 0
         while pending:
@@ -180,6 +193,34 @@ def records_write_fanned(
             if future.done() and not future.cancelled() and future.exception() is None:
                 Path(future.result().rejects_path).unlink(missing_ok=True)
     return [results[i] for i in sorted(results)]
+
+
+@contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let a Celery prefork pool process (a daemon) fork the chunk processes.
+
+    multiprocessing forbids daemons children because a daemon is killed when its parent exits,
+    which would orphan them. Here the job waits for its chunk processes, and each one asks the
+    kernel to kill it when the job's process dies (`_die_with_parent`), so none is left behind.
+    """
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    daemon = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a chunk process: SIGKILL when the job's process dies (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the pool's own clean-up still ends the processes with the job
+    if os.getppid() != parent:  # the job died before the request took effect
+        os._exit(1)
 
 
 def _done_prefix(chunks: list[Chunk], results: dict[int, ChunkResult]) -> int:
