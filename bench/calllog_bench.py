@@ -1,15 +1,18 @@
 """Benchmark: a generated call-log file through the whole batch job vs the classifier alone.
 
-    python bench/calllog_bench.py [--calls 100000] [--database bench_calllogs] [--keep]
+    python bench/calllog_bench.py [--calls 100000] [--processes 2] [--database bench_calllogs] [--keep]
 
 1. generates a canonical JSON Lines file (bench/calllog_generate.py: ~100-word transcripts);
 2. creates a fresh PostgreSQL database (DATABASE_URL's server, default postgres@127.0.0.1) and a
    file-system lake in a temporary folder, and drops the file in the inbox;
 3. in a fresh worker-like process: loads the classifier (as a worker has it loaded already), then
    times `call_logs_ingest()` end to end: staging + sha256, the raw copy, parsing, bulk inserts,
-   classification through nlp.pipe, routing to the warehouse; peak RSS of that process;
+   classification through nlp.pipe, routing to the warehouse. With `--processes N` > 1 the job
+   fans the file out to N forked chunk processes (CALL_LOG_PROCESSES); CPU time is the job's
+   process plus its chunk processes, peak RSS is given for each;
 4. in another process, before and after the job: the classifier's raw throughput on the same
-   customer texts, read by the same parser: the complaint pipeline's `nlp.pipe` alone, and
+   customer texts, read by the same parser: the complaint pipeline's `nlp.pipe` alone in one
+   process and with spaCy's `n_process=N` (the same number of processes as the job), and
    `classify_texts` (both pipes, urgency rules) in the job's batch size;
 5. prints one JSON document with the figures and the machine (docs/benchmarks.md quotes them).
 """
@@ -40,8 +43,14 @@ def _django() -> None:
     django.setup()
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    # KiB on Linux; for RUSAGE_CHILDREN the largest of the children waited for.
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def child_ingest() -> dict[str, Any]:
@@ -70,25 +79,35 @@ def child_ingest() -> dict[str, Any]:
             spent["batches"] += 1
 
     pipeline.classify_texts = timed  # type: ignore[assignment]
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, cpu_children = time.perf_counter(), _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     summary = call_logs_ingest()
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    elapsed = time.perf_counter() - start
+    cpu, cpu_children = _cpu(resource.RUSAGE_SELF) - cpu, _cpu(resource.RUSAGE_CHILDREN) - cpu_children
     totals = summary.as_dict()
+    from django.conf import settings
+
     return {
+        "processes": settings.CALL_LOG_PROCESSES,
+        "chunk_lines": settings.CALL_LOG_CHUNK_LINES,
         "elapsed_s": round(elapsed, 2),
         "calls_per_s": round(totals["calls"] / elapsed, 1),
-        # CPU seconds of this process (both threads; PostgreSQL's own work not included).
-        "cpu_s": round(cpu, 2),
-        "calls_per_cpu_s": round(totals["calls"] / cpu, 1),
+        # CPU seconds of this process (all threads) and of its chunk processes; PostgreSQL's own
+        # work is not included.
+        "cpu_s": round(cpu + cpu_children, 2),
+        "cpu_job_process_s": round(cpu, 2),
+        "cpu_chunk_processes_s": round(cpu_children, 2),
+        "calls_per_cpu_s": round(totals["calls"] / (cpu + cpu_children), 1),
+        # In the job's own process only (chunk processes classify in their own memory).
         "classify_s": round(spent["classify"], 2),
         "classify_batches": spent["batches"],
         "summary": totals,
         "rss_after_model_load_mb": round(rss_before, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_chunk_process_mb": round(_peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
     }
 
 
-def child_raw(path: str, batch: int) -> dict[str, Any]:
+def child_raw(path: str, batch: int, processes: int) -> dict[str, Any]:
     _django()
     from django.conf import settings
 
@@ -121,6 +140,8 @@ def child_raw(path: str, batch: int) -> dict[str, Any]:
         out["nlp_pipe_s"] = round(elapsed, 2)
         out["nlp_pipe_per_s"] = round(len(texts) / elapsed, 1)
         out["nlp_pipe_per_cpu_s"] = round(len(texts) / cpu, 1)
+        if processes > 1:
+            out.update(_nlp_pipe_processes(nlp, texts, processes))
     except (ImportError, AttributeError) as exc:  # the interim pass-through has no nlp
         out["nlp_pipe_error"] = str(exc)
     start, cpu = time.perf_counter(), time.process_time()
@@ -133,6 +154,56 @@ def child_raw(path: str, batch: int) -> dict[str, Any]:
     out["classify_texts_per_cpu_s"] = round(len(texts) / cpu, 1)
     out["predicted_complaints"] = complaints
     out["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return out
+
+
+SPACY_N_PROCESS_SAMPLE = 10_000
+_SHARED: dict[str, Any] = {}  # the pipeline and the texts, inherited by forked processes
+
+
+def _pipe_share(args: tuple[int, int]) -> int:
+    start, step = args
+    count = 0
+    for _doc in _SHARED["nlp"].pipe(_SHARED["texts"][start::step], batch_size=256):
+        count += 1
+    return count
+
+
+def _nlp_pipe_processes(nlp: Any, texts: list[str], processes: int) -> dict[str, Any]:
+    """Raw nlp.pipe in `processes` processes, two ways, wall time and CPU of all processes.
+
+    - spaCy's own `n_process`: the parent hands texts out and gets every Doc back serialised
+      (that transfer costs more than this model's inference);
+    - `processes` forked processes each piping its share of the texts, nothing sent back: the
+      classifier's own capacity on that many cores, the fair comparison for the job's chunks.
+    """
+    import multiprocessing
+
+    out: dict[str, Any] = {"nlp_pipe_processes": processes}
+    sample = texts[:SPACY_N_PROCESS_SAMPLE]  # that slow: a sample is enough to see it
+    children = _cpu(resource.RUSAGE_CHILDREN)
+    start, cpu = time.perf_counter(), time.process_time()
+    for _doc in nlp.pipe(sample, batch_size=256, n_process=processes):
+        pass
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    multiprocessing.active_children()  # wait for spaCy's processes: their CPU time counts
+    cpu += _cpu(resource.RUSAGE_CHILDREN) - children
+    out["spacy_n_process_texts"] = len(sample)
+    out["spacy_n_process_per_s"] = round(len(sample) / elapsed, 1)
+    out["spacy_n_process_per_cpu_s"] = round(len(sample) / cpu, 1)
+
+    _SHARED.update(nlp=nlp, texts=texts)
+    children = _cpu(resource.RUSAGE_CHILDREN)
+    start, cpu = time.perf_counter(), time.process_time()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        done = sum(pool.map(_pipe_share, [(i, processes) for i in range(processes)]))
+        pool.close()
+        pool.join()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    cpu += _cpu(resource.RUSAGE_CHILDREN) - children
+    _SHARED.clear()
+    out["nlp_pipe_nproc_per_s"] = round(done / elapsed, 1)
+    out["nlp_pipe_nproc_per_cpu_s"] = round(done / cpu, 1)
     return out
 
 
@@ -180,6 +251,9 @@ def run_child(mode: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument(
+        "--processes", type=int, default=2, help="chunk processes of the job (CALL_LOG_PROCESSES); 1: one process"
+    )
     parser.add_argument("--database", default="bench_calllogs")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and the database")
     parser.add_argument("--child", choices=["ingest", "raw"], help=argparse.SUPPRESS)
@@ -190,7 +264,7 @@ def main() -> None:
         print(json.dumps(child_ingest()))
         return
     if args.child == "raw":
-        print(json.dumps(child_raw(args.file, args.batch)))
+        print(json.dumps(child_raw(args.file, args.batch, args.processes)))
         return
 
     from bench.calllog_generate import generate
@@ -206,6 +280,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "SECRET_KEY": "bench",
         "DEBUG": "false",
+        "CALL_LOG_PROCESSES": str(args.processes),
     }
     report: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv])}
     try:
@@ -224,7 +299,7 @@ def main() -> None:
         # The machine may be shared: the classifier alone is measured before and after the job,
         # and the job is compared with the mean of the two.
         fake = bool(os.environ.get("BENCH_FAKE_CLASSIFIER"))
-        raw_args = ("--file", str(raw_copy), "--batch", str(args.batch))
+        raw_args = ("--file", str(raw_copy), "--batch", str(args.batch), "--processes", str(args.processes))
         before = None if fake else run_child("raw", env, *raw_args)
         report["job"] = run_child("ingest", env)
         report["load_avg_after_job"] = [round(x, 2) for x in os.getloadavg()]
@@ -234,12 +309,17 @@ def main() -> None:
         after = run_child("raw", env, *raw_args)
         report["classifier_before"], report["classifier_after"] = before, after
         job = report["job"]
-        for name in ("nlp_pipe_per_s", "classify_texts_per_s"):
+        for name in ("nlp_pipe_per_s", "nlp_pipe_nproc_per_s", "spacy_n_process_per_s", "classify_texts_per_s"):
             if before and name in before and name in after:
                 mean = (before[name] + after[name]) / 2
                 report[f"mean_{name}"] = round(mean, 1)
                 report[f"job_vs_{name.removesuffix('_per_s')}"] = round(job["calls_per_s"] / mean, 3)
-        for name in ("nlp_pipe_per_cpu_s", "classify_texts_per_cpu_s"):
+        for name in (
+            "nlp_pipe_per_cpu_s",
+            "nlp_pipe_nproc_per_cpu_s",
+            "spacy_n_process_per_cpu_s",
+            "classify_texts_per_cpu_s",
+        ):
             if before and name in before and name in after:
                 mean = (before[name] + after[name]) / 2
                 report[f"job_cpu_vs_{name.removesuffix('_per_cpu_s')}"] = round(job["calls_per_cpu_s"] / mean, 3)
