@@ -259,6 +259,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         StackConfig(
             web_workers=args.web_workers,
             worker_concurrency=args.concurrency,
+            worker_pool=args.pool,
             postgres_options=args.pg_options,
             extra_env={"INGESTION_BATCH_SIZE": str(args.batch_size)},
         ),
@@ -331,6 +332,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "gunicorn_workers": args.web_workers,
             "celery_concurrency": args.concurrency,
             "batch_size": args.batch_size,
+            "celery_pool": args.pool,
             "postgres_options": args.pg_options,
         },
         "model": f"the classifier in {args.model_dir}" if args.model_dir else "the production classifier",
@@ -361,7 +363,8 @@ def render(r: dict[str, Any], notes: str = "") -> str:
             f"{r['cores']} cores).",
             "",
             f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "
-            f"one Celery worker with {r['server']['celery_concurrency']} prefork processes "
+            f"one Celery worker ({r['server'].get('celery_pool', 'prefork')} pool, concurrency "
+            f"{r['server']['celery_concurrency']}) "
             f"(batches of up to {r['server'].get('batch_size', 1)} raw events), beat, PostgreSQL and Redis "
             "on the same two cores, the lake on the local file system with fsync on, "
             f"{r['model']}. "
@@ -456,6 +459,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--model-dir", default="", help="a classifier directory (default: ensure_classifier's)")
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"), help="Celery pool")
     parser.add_argument("--batch-size", type=int, default=50, help="INGESTION_BATCH_SIZE: events per worker batch")
     parser.add_argument("--pg-options", default="", help="extra PostgreSQL -c flags (experiments only)")
     parser.add_argument("--write-docs", action="store_true")

@@ -68,6 +68,7 @@ class StackConfig:
     web_workers: int = 3
     web_threads: int = 1
     worker_concurrency: int = 2
+    worker_pool: str = "prefork"  # celery --pool: prefork, solo or threads (the bench compares them)
     beat: bool = True
     sweeper_grace_seconds: int = 10
     visibility_timeout: int = 30  # how soon Redis hands a killed worker's unacked task to another
@@ -336,6 +337,7 @@ class Stack:
                 "worker",
                 "--loglevel=INFO",
                 f"--concurrency={self.config.worker_concurrency}",
+                f"--pool={self.config.worker_pool}",
                 "-n",
                 f"faults{self._worker_serial}@%h",
                 "--without-gossip",
