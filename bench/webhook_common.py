@@ -16,7 +16,9 @@ START, END = "<!-- webhook-bench:start -->", "<!-- webhook-bench:end -->"
 
 DB_NAME = "bench_webhooks"
 PG_DSN = os.environ.get("BENCH_PG_DSN", "postgres://postgres@127.0.0.1:5432")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+# A Redis database of its own, flushed by every run: not 15 (the tests' default) nor one of the
+# low numbers that parallel test sessions are given.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 TOKEN = "0123456789abcdef0123456789abcdef"
 PUBLIC = "https://complaints.example.com"
 BODY = (ROOT / "ingestion" / "tests" / "payloads" / "twilio_sms.txt").read_bytes()

@@ -87,20 +87,28 @@ def reset() -> None:
 def _current_template() -> _Template | None:
     from complaintsite.celery import app
 
-    conf = app.conf
-    if conf.task_always_eager:
+    if app.conf.task_always_eager:
         return None
     template = _template
-    # A template belongs to one process (the origin header, the pool's sockets: gunicorn forks
-    # after --preload) and one broker URL (tests switch brokers).
-    if template is not None and template.pid == os.getpid() and template.broker_url == conf.broker_url:
+    if _usable(template, app):
         return template
     return _build(app)
+
+
+def _usable(template: _Template | None, app: Any) -> bool:
+    # A template belongs to one process (the origin header, the pool's sockets: gunicorn forks
+    # after --preload) and one broker URL (tests switch brokers).
+    return template is not None and template.pid == os.getpid() and template.broker_url == app.conf.broker_url
 
 
 def _build(app: Any) -> _Template | None:
     global _template
     with _lock:
+        # Another thread may have built it while this one waited for the lock. A template that is
+        # replaced is left to the garbage collector, never disconnected: other threads may be
+        # in the middle of a publish on its connections.
+        if _usable(_template, app):
+            return _template
         broker_url = str(app.conf.broker_url or "")
         if not broker_url.startswith(("redis://", "rediss://")):
             return None
@@ -118,8 +126,6 @@ def _build(app: Any) -> _Template | None:
             return None  # a custom exchange: kombu would route through its binding table
         time_limit = task.time_limit if task.time_limit is not None else app.conf.task_time_limit
         soft_time_limit = task.soft_time_limit if task.soft_time_limit is not None else app.conf.task_soft_time_limit
-        if _template is not None:
-            _template.client.connection_pool.disconnect()
         client = redis.Redis.from_url(
             broker_url,
             socket_connect_timeout=transport_options.get("socket_connect_timeout", 2),

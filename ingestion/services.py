@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ingestion.broker import publish_process_raw_event
+from ingestion.group_commit import GroupCommit
 from ingestion.models import RawEvent
 from lake import LakeObject, get_lake, raw_key
 
@@ -71,7 +72,8 @@ def raw_event_receive(
 
 @dataclass(frozen=True)
 class _LedgerInsert:
-    sql: str
+    sql: str  # up to "VALUES ": the rows' placeholders follow
+    row: str  # one row's placeholders
     supplied: tuple[str, ...]  # attnames the caller gives, in the statement's order
     defaults: tuple[Any, ...]  # the other columns' defaults, already prepared for the database
 
@@ -87,9 +89,9 @@ def _ledger_insert_statement() -> _LedgerInsert:
     columns = ", ".join(quote(f.column) for f in [*given, *others])
     placeholders = ", ".join(["%s"] * (len(given) + len(others)))
     # Identifiers from the model's own metadata, values as parameters: nothing from a request.
-    sql = f"INSERT INTO {quote(RawEvent._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    sql = f"INSERT INTO {quote(RawEvent._meta.db_table)} ({columns}) VALUES "  # noqa: S608
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
-    return _LedgerInsert(sql=sql, supplied=tuple(f.attname for f in given), defaults=defaults)
+    return _LedgerInsert(sql=sql, row=f"({placeholders})", supplied=tuple(f.attname for f in given), defaults=defaults)
 
 
 # What raw_event_receive gives; every other column takes its model default.
@@ -112,12 +114,32 @@ _JSON_COLUMNS = frozenset({"headers", "meta"})
 
 
 def ledger_insert(values: dict[str, Any]) -> None:
-    """The ledger row by one plain INSERT: the ORM's create() cost twice the CPU for the same
-    statement (docs/benchmarks.md). Committed on return in autocommit, like create()."""
+    """The ledger row by a plain INSERT: the ORM's create() cost twice the CPU for the same
+    statement (docs/benchmarks.md). Committed on return in autocommit, like create().
+
+    In autocommit, concurrent requests of this process share one multi-row INSERT (group
+    commit, ingestion/group_commit.py); inside a caller's transaction the row is inserted at once
+    on the caller's connection and commits with that transaction.
+    """
     statement = _ledger_insert_statement()
     params = [json.dumps(values[name]) if name in _JSON_COLUMNS else values[name] for name in statement.supplied]
+    row = [*params, *statement.defaults]
+    if connection.in_atomic_block or not getattr(settings, "LEDGER_GROUP_COMMIT", True):
+        _ledger_insert_rows([row])
+    else:
+        _ledger_group().submit(row)
+
+
+def _ledger_insert_rows(rows: list[Sequence[Any]]) -> None:
+    statement = _ledger_insert_statement()
+    sql = statement.sql + ", ".join([statement.row] * len(rows))
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [*params, *statement.defaults])
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+@lru_cache(maxsize=1)
+def _ledger_group() -> GroupCommit:
+    return GroupCommit(_ledger_insert_rows)
 
 
 def raw_event_enqueue(*, raw_event_id: uuid.UUID) -> bool:

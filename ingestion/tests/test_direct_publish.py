@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -83,6 +84,30 @@ def test_the_direct_message_is_the_one_celery_would_publish(private_queue: str, 
     assert direct == by_celery
     assert direct["body"][0] == [event_id]
     assert direct["headers"]["task"] == "ingestion.process_raw_event"
+
+
+def test_threads_publishing_at_once_from_a_fresh_process_lose_nothing(
+    private_queue: str, redis_client: redis_lib.Redis
+) -> None:
+    # gthread workers: the first requests of a process race to build the template and its pool.
+    barrier = threading.Barrier(16)
+    failures: list[BaseException] = []
+
+    def publish() -> None:
+        barrier.wait()
+        for _ in range(20):
+            try:
+                broker.publish_process_raw_event(str(uuid.uuid4()))
+            except BaseException as exc:  # noqa: BLE001  (collected, then asserted empty)
+                failures.append(exc)
+
+    threads = [threading.Thread(target=publish) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert redis_client.llen(private_queue) == 16 * 20
 
 
 def test_a_broker_that_is_not_redis_and_eager_mode_go_through_apply_async(not_eager: None) -> None:
