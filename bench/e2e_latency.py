@@ -364,8 +364,8 @@ def render(r: dict[str, Any], notes: str = "") -> str:
             "",
             f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "
             f"one Celery worker ({r['server'].get('celery_pool', 'prefork')} pool, concurrency "
-            f"{r['server']['celery_concurrency']}) "
-            f"(batches of up to {r['server'].get('batch_size', 1)} raw events), beat, PostgreSQL and Redis "
+            f"{r['server']['celery_concurrency']}; batches of up to {r['server'].get('batch_size', 1)} raw events), "
+            "beat, PostgreSQL and Redis "
             "on the same two cores, the lake on the local file system with fsync on, "
             f"{r['model']}. "
             f"Load: the simulator's signed Twilio, Vonage, Meta and X webhooks, open loop at {r['rate']:g} messages/s "
