@@ -3,8 +3,9 @@
 Cross-validation trains a fresh pipeline per fold exactly as `train_classifier` does: the fold's
 training part is split into fit and dev by the same fixed rule as the corpus (one tenth of every
 class to dev, by stable hash), the model is trained on fit with early stopping and a decision rule
-tuned on dev, then scored on the fold's held-out part. The baseline is fitted on the whole training
-part of the same fold (it has nothing to tune). Figures are pooled over all folds' predictions;
+tuned on dev, refitted on fit + dev for the chosen epochs (TrainConfig.refit, the default), then
+scored on the fold's held-out part. The baseline is fitted on the whole training part of the same
+fold (it has nothing to tune), so both end up trained on the same examples. Figures are pooled over all folds' predictions;
 per-fold macro-F1 is listed too, so the spread is visible.
 """
 
