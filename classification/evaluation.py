@@ -5,8 +5,8 @@ training part is split into fit and dev by the same fixed rule as the corpus (on
 class to dev, by stable hash), the model is trained on fit with early stopping and a decision rule
 tuned on dev, refitted on fit + dev for the chosen epochs (TrainConfig.refit, the default), then
 scored on the fold's held-out part. The baseline is fitted on the whole training part of the same
-fold (it has nothing to tune), so both end up trained on the same examples. Figures are pooled over all folds' predictions;
-per-fold macro-F1 is listed too, so the spread is visible.
+fold (it has nothing to tune), so both end up trained on the same examples. Figures are pooled
+over all folds' predictions; per-fold macro-F1 is listed too, so the spread is visible.
 """
 
 from __future__ import annotations
