@@ -39,5 +39,5 @@ def sweep_stuck_raw_events() -> int:
     return len(services.raw_events_sweep())
 
 
-from ingestion.calllogs import tasks as _calllog_tasks  # noqa: E402,F401  (registers ingestion.ingest_call_logs)
 from ingestion import sms_concat_flush as _sms_concat_flush  # noqa: E402,F401  (registers ingestion.flush_incomplete_sms)
+from ingestion.calllogs import tasks as _calllog_tasks  # noqa: E402,F401  (registers ingestion.ingest_call_logs)
