@@ -54,25 +54,38 @@ def direct_publish_supported() -> bool:
 def publish_process_raw_event(raw_event_id: str) -> str:
     """Queue the task for one raw event and return its task id. Raises on a broker error
     (redis.RedisError or whatever apply_async raises): the caller decides what a failure means."""
+    return publish_process_raw_events([raw_event_id])[0]
+
+
+def publish_process_raw_events(raw_event_ids: list[str]) -> list[str]:
+    """Queue one task per raw event, all in one LPUSH when the broker is Redis; their task ids."""
     template = _current_template()
     if template is None:
         from ingestion.tasks import process_raw_event
 
-        return str(process_raw_event.apply_async(args=[raw_event_id], retry=False).id)
-    task_id = str(uuid.uuid4())
+        return [str(process_raw_event.apply_async(args=[event_id], retry=False).id) for event_id in raw_event_ids]
+    task_ids = [str(uuid.uuid4()) for _ in raw_event_ids]
+    messages = [
+        _message(template, task_id, event_id) for task_id, event_id in zip(task_ids, raw_event_ids, strict=True)
+    ]
+    template.client.lpush(template.queue, *messages)
+    return task_ids
+
+
+def _message(template: _Template, task_id: str, raw_event_id: str) -> str:
     args = [raw_event_id]
     body = json.dumps([args, {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
     headers = {**template.headers, "id": task_id, "root_id": task_id, "argsrepr": repr(args)}
     properties = {**template.properties, "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())}
-    message = {
-        "body": base64.b64encode(body.encode()).decode(),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": headers,
-        "properties": properties,
-    }
-    template.client.lpush(template.queue, json.dumps(message))
-    return task_id
+    return json.dumps(
+        {
+            "body": base64.b64encode(body.encode()).decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": headers,
+            "properties": properties,
+        }
+    )
 
 
 def reset() -> None:

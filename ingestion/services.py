@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ingestion.broker import publish_process_raw_event
+from ingestion.broker import publish_process_raw_event, publish_process_raw_events
 from ingestion.group_commit import GroupCommit
 from ingestion.models import RawEvent
 from lake import LakeObject, get_lake, raw_key
@@ -63,10 +63,11 @@ def raw_event_receive(
         "received_at": received_at,
         "enqueued_at": received_at,
     }
-    ledger_insert(values)
+    enqueued = ledger_insert(values, enqueue=True)
     event = RawEvent(**values)
     event._state.adding = False  # it is in the database now, as if loaded from it
-    transaction.on_commit(lambda: raw_event_enqueue(raw_event_id=event.id))
+    if not enqueued:
+        transaction.on_commit(lambda: raw_event_enqueue(raw_event_id=event.id))
     return event
 
 
@@ -113,33 +114,47 @@ _SUPPLIED = frozenset(
 _JSON_COLUMNS = frozenset({"headers", "meta"})
 
 
-def ledger_insert(values: dict[str, Any]) -> None:
+def ledger_insert(values: dict[str, Any], *, enqueue: bool = False) -> bool:
     """The ledger row by a plain INSERT: the ORM's create() cost twice the CPU for the same
     statement (docs/benchmarks.md). Committed on return in autocommit, like create().
 
     In autocommit, concurrent requests of this process share one multi-row INSERT (group
-    commit, ingestion/group_commit.py); inside a caller's transaction the row is inserted at once
-    on the caller's connection and commits with that transaction.
+    commit, ingestion/group_commit.py) and, with `enqueue`, one LPUSH of their tasks after it;
+    True then: the task was published (or left for the sweeper). Inside a caller's transaction
+    the row is inserted at once on the caller's connection and commits with that transaction;
+    False: the caller enqueues on commit.
     """
     statement = _ledger_insert_statement()
     params = [json.dumps(values[name]) if name in _JSON_COLUMNS else values[name] for name in statement.supplied]
-    row = [*params, *statement.defaults]
+    item = ([*params, *statement.defaults], values["id"] if enqueue else None)
     if connection.in_atomic_block or not getattr(settings, "LEDGER_GROUP_COMMIT", True):
-        _ledger_insert_rows([row])
-    else:
-        _ledger_group().submit(row)
+        _ledger_insert_rows([item])
+        return False
+    _ledger_group().submit(item)
+    return enqueue
 
 
-def _ledger_insert_rows(rows: list[Sequence[Any]]) -> None:
+def _ledger_insert_rows(items: list[Sequence[Any]]) -> None:
     statement = _ledger_insert_statement()
-    sql = statement.sql + ", ".join([statement.row] * len(rows))
+    sql = statement.sql + ", ".join([statement.row] * len(items))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+        cursor.execute(sql, [value for row, _ in items for value in row])
+
+
+def _ledger_enqueue_committed(items: list[Sequence[Any]]) -> None:
+    """After a group's INSERT: the tasks of the rows that asked for one, in one LPUSH."""
+    event_ids = [str(event_id) for _, event_id in items if event_id is not None]
+    if not event_ids:
+        return
+    try:
+        publish_process_raw_events(event_ids)
+    except Exception as exc:  # kombu/redis connection errors vary by transport
+        logger.warning("broker unavailable, raw events %s left for the sweeper: %s", ", ".join(event_ids), exc)
 
 
 @lru_cache(maxsize=1)
 def _ledger_group() -> GroupCommit:
-    return GroupCommit(_ledger_insert_rows)
+    return GroupCommit(_ledger_insert_rows, after_commit=_ledger_enqueue_committed)
 
 
 def raw_event_enqueue(*, raw_event_id: uuid.UUID) -> bool:

@@ -8,7 +8,6 @@ import base64
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ import pytest
 import redis as redis_lib
 from django.test import Client
 from django.utils import timezone
-from kombu import Exchange, Queue
 
 from complaintsite.celery import app as celery_app
 from conftest import wait_for
@@ -28,32 +26,6 @@ from ingestion.tests.test_worker_and_sweeper import _broker_down
 from ingestion.tests.webhook_helpers import payload, post_twilio, provider_secrets  # noqa: F401
 
 SMS = payload("twilio_sms.txt")
-
-
-@pytest.fixture
-def not_eager() -> Iterator[None]:
-    celery_app.conf.task_always_eager = False
-    broker.reset()
-    yield
-    broker.reset()
-
-
-@pytest.fixture
-def private_queue(not_eager: None, monkeypatch: pytest.MonkeyPatch, redis_client: redis_lib.Redis) -> Iterator[str]:
-    """Route the task to a queue no worker of this session listens to, for apply_async and the
-    direct publish alike, so the messages can be read back from Redis."""
-    name = f"test-direct-{uuid.uuid4().hex[:8]}"
-    queue = Queue(name, Exchange(name, type="direct"), routing_key=name)
-    router = celery_app.amqp.router
-    original = router.route
-
-    def route(options: dict[str, Any], name_: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        routed = original(options, name_, *args, **kwargs)
-        return {**routed, "queue": queue} if name_ == broker.TASK_NAME else routed
-
-    monkeypatch.setattr(router, "route", route)
-    yield name
-    redis_client.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
 
 
 def _pop(client: redis_lib.Redis, queue: str) -> dict[str, Any]:
@@ -86,6 +58,18 @@ def test_the_direct_message_is_the_one_celery_would_publish(private_queue: str, 
     assert direct["headers"]["task"] == "ingestion.process_raw_event"
 
 
+def test_several_tasks_in_one_push_are_each_the_message_celery_would_publish(
+    private_queue: str, redis_client: redis_lib.Redis
+) -> None:
+    event_ids = [str(uuid.uuid4()) for _ in range(3)]
+    task_ids = broker.publish_process_raw_events(event_ids)
+    messages = [_pop(redis_client, private_queue) for _ in event_ids]  # oldest first
+    assert [m["body"][0] for m in messages] == [[event_id] for event_id in event_ids]
+    assert [m["headers"]["id"] for m in messages] == task_ids and len(set(task_ids)) == 3
+    assert len({m["properties"]["delivery_tag"] for m in messages}) == 3
+    assert {m["headers"]["task"] for m in messages} == {"ingestion.process_raw_event"}
+
+
 def test_threads_publishing_at_once_from_a_fresh_process_lose_nothing(
     private_queue: str, redis_client: redis_lib.Redis
 ) -> None:
@@ -98,7 +82,7 @@ def test_threads_publishing_at_once_from_a_fresh_process_lose_nothing(
         for _ in range(20):
             try:
                 broker.publish_process_raw_event(str(uuid.uuid4()))
-            except BaseException as exc:  # noqa: BLE001  (collected, then asserted empty)
+            except BaseException as exc:
                 failures.append(exc)
 
     threads = [threading.Thread(target=publish) for _ in range(16)]

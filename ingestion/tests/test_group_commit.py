@@ -3,6 +3,8 @@ and none of them returns before the statement that carried its row has committed
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 import uuid
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from django.db import OperationalError, connection
 
 from conftest import wait_for
@@ -109,12 +112,13 @@ def test_a_failed_statement_raises_in_every_caller_it_carried_and_the_next_batch
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_share_an_insert_and_each_row_is_committed_when_receive_returns(
-    file_lake: Any, monkeypatch: pytest.MonkeyPatch
+    file_lake: Any, monkeypatch: pytest.MonkeyPatch, private_queue: str, redis_client: redis_lib.Redis
 ) -> None:
-    group = GroupCommit(services._ledger_insert_rows)
+    group = GroupCommit(services._ledger_insert_rows, after_commit=services._ledger_enqueue_committed)
     group.insert_rows = _held_first_batch(group, services._ledger_insert_rows, waiting=5)
     monkeypatch.setattr(services, "_ledger_group", lambda: group)
     seen_from_own_connection: dict[int, bool] = {}
+    event_ids: list[str] = []
 
     def deliver(n: int) -> None:
         try:
@@ -127,6 +131,7 @@ def test_concurrent_deliveries_share_an_insert_and_each_row_is_committed_when_re
             # This thread's connection is not the one the shared INSERT ran on (except the
             # leader's): the row is visible to it, so it was committed before receive returned.
             seen_from_own_connection[n] = RawEvent.objects.filter(id=event.id).exists()
+            event_ids.append(str(event.id))
         finally:
             connection.close()
 
@@ -135,6 +140,11 @@ def test_concurrent_deliveries_share_an_insert_and_each_row_is_committed_when_re
     assert group.batch_sizes == [1, 5]
     assert RawEvent.objects.count() == 6
     assert len(list(file_lake.list("raw/sms"))) == 6
+    # Each group's leader pushed its rows' tasks in one LPUSH: one task per event, none twice.
+    queued = [
+        json.loads(base64.b64decode(json.loads(m)["body"]))[0][0] for m in redis_client.lrange(private_queue, 0, -1)
+    ]
+    assert sorted(queued) == sorted(event_ids)
 
 
 @pytest.mark.django_db
