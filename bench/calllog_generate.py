@@ -168,7 +168,8 @@ def generate(path: Path, *, calls: int, seed: int = 4) -> dict[str, float]:
     with open(path, "w", encoding="utf-8") as out:
         for number in range(calls):
             record = call(rng, number, start)
-            words += sum(len(str(t["text"]).split()) for t in record["transcript"])  # type: ignore[attr-defined]
+            turns: list[dict[str, object]] = record["transcript"]  # type: ignore[assignment]
+            words += sum(len(str(t["text"]).split()) for t in turns)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return {"calls": calls, "mean_words": words / max(calls, 1), "bytes": path.stat().st_size}
 
