@@ -30,7 +30,7 @@ SMS = payload("twilio_sms.txt")
 
 def _pop(client: redis_lib.Redis, queue: str) -> dict[str, Any]:
     raw = client.rpop(queue)
-    assert raw is not None, f"nothing in {queue}"
+    assert isinstance(raw, bytes), f"nothing in {queue}"
     message = json.loads(raw)
     message["body"] = json.loads(base64.b64decode(message["body"]))
     return message
