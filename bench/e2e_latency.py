@@ -260,6 +260,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             web_workers=args.web_workers,
             worker_concurrency=args.concurrency,
             worker_pool=args.pool,
+            worker_prefetch=args.prefetch,
             postgres_options=args.pg_options,
             extra_env={"INGESTION_BATCH_SIZE": str(args.batch_size)},
         ),
@@ -333,6 +334,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "celery_concurrency": args.concurrency,
             "batch_size": args.batch_size,
             "celery_pool": args.pool,
+            "prefetch_multiplier": args.prefetch or 1,
             "postgres_options": args.pg_options,
         },
         "model": f"the classifier in {args.model_dir}" if args.model_dir else "the production classifier",
@@ -364,7 +366,8 @@ def render(r: dict[str, Any], notes: str = "") -> str:
             "",
             f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "
             f"one Celery worker ({r['server'].get('celery_pool', 'prefork')} pool, concurrency "
-            f"{r['server']['celery_concurrency']}; batches of up to {r['server'].get('batch_size', 1)} raw events), "
+            f"{r['server']['celery_concurrency']}, prefetch multiplier {r['server'].get('prefetch_multiplier', 1)}; "
+            f"batches of up to {r['server'].get('batch_size', 1)} raw events), "
             "beat, PostgreSQL and Redis "
             "on the same two cores, the lake on the local file system with fsync on, "
             f"{r['model']}. "
@@ -460,6 +463,7 @@ def main() -> int:
     parser.add_argument("--model-dir", default="", help="a classifier directory (default: ensure_classifier's)")
     parser.add_argument("--seed", type=int, default=9)
     parser.add_argument("--pool", default="prefork", choices=("prefork", "solo", "threads"), help="Celery pool")
+    parser.add_argument("--prefetch", type=int, default=0, help="Celery --prefetch-multiplier (0: settings)")
     parser.add_argument("--batch-size", type=int, default=50, help="INGESTION_BATCH_SIZE: events per worker batch")
     parser.add_argument("--pg-options", default="", help="extra PostgreSQL -c flags (experiments only)")
     parser.add_argument("--write-docs", action="store_true")

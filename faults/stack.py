@@ -69,6 +69,7 @@ class StackConfig:
     web_threads: int = 1
     worker_concurrency: int = 2
     worker_pool: str = "prefork"  # celery --pool: prefork, solo or threads (the bench compares them)
+    worker_prefetch: int = 0  # celery --prefetch-multiplier; 0: the settings' (1)
     beat: bool = True
     sweeper_grace_seconds: int = 10
     visibility_timeout: int = 30  # how soon Redis hands a killed worker's unacked task to another
@@ -338,6 +339,7 @@ class Stack:
                 "--loglevel=INFO",
                 f"--concurrency={self.config.worker_concurrency}",
                 f"--pool={self.config.worker_pool}",
+                *([f"--prefetch-multiplier={self.config.worker_prefetch}"] if self.config.worker_prefetch else []),
                 "-n",
                 f"faults{self._worker_serial}@%h",
                 "--without-gossip",

@@ -7,7 +7,9 @@ end"). Here a task claims its own event plus up to `INGESTION_BATCH_SIZE - 1` ot
 `received`, and handles them together in ONE transaction: the lake reads and adapters per event,
 then one INSERT .. ON CONFLICT DO NOTHING of every message, one classifier batch (nlp.pipe), the
 warehouse's bulk create, one UPDATE of the ledger rows. At low load the batch is the task's own
-event alone: no waiting for a batch to fill, so no added latency.
+event alone: no waiting for a batch to fill, so no added latency. A task that found work then
+keeps taking batches of waiting events for up to INGESTION_DRAIN_SECONDS (raw_events_process_batch
+says why).
 
 Ownership is the row lock. The claim is `SELECT .. FOR UPDATE SKIP LOCKED` inside the batch's
 transaction, so while a batch runs its events are locked and:
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -64,6 +67,7 @@ logger = logging.getLogger(__name__)
 TASK_NAME = "ingestion.process_raw_event"
 CALL_LOG_PROVIDER = "call_log"  # call-log files have their own job (ingestion/calllogs)
 DEFAULT_BATCH_SIZE = 50
+DEFAULT_DRAIN_SECONDS = 2.0
 
 # Only errors that a later attempt can fix; the task retries on these (ingestion/tasks.py).
 # ClassifierNotReady: a worker started before the first model was trained waits for it.
@@ -98,32 +102,79 @@ def batch_size() -> int:
     return max(1, int(configured or DEFAULT_BATCH_SIZE))
 
 
-def raw_events_process_batch(*, raw_event_id: uuid.UUID | str, limit: int | None = None) -> BatchResult:
-    """Process the event `raw_event_id` and up to `limit - 1` other waiting events, together."""
+def drain_seconds() -> float:
+    """INGESTION_DRAIN_SECONDS (settings, else environment, else 2): how long a task that found
+    work keeps taking further batches of waiting events."""
+    configured = getattr(settings, "INGESTION_DRAIN_SECONDS", None) or os.environ.get("INGESTION_DRAIN_SECONDS")
+    return max(0.0, float(configured if configured not in (None, "") else DEFAULT_DRAIN_SECONDS))
+
+
+def raw_events_process_batch(
+    *, raw_event_id: uuid.UUID | str, limit: int | None = None, drain_for: float | None = None
+) -> BatchResult:
+    """Process the event `raw_event_id` and up to `limit - 1` other waiting events, together; then,
+    for up to `drain_for` seconds, further batches of waiting events while there are any.
+
+    Why drain: every event has its own task, and under a backlog most of them only find their
+    event done by an earlier batch. Without the loop, a new batch starts only when a task whose
+    event is still waiting reaches the head of the queue, so throughput is capped by how fast
+    Celery passes those empty tasks (about 2 ms of CPU each, plus the waits of a busy machine).
+    With it, a worker that has work keeps going, and the empty tasks cost only their own time.
+    """
     limit = batch_size() if limit is None else max(1, limit)
     # Under load most tasks find their event already done by another task's batch: one plain
     # read answers that, without a transaction and its row locks.
     status = RawEvent.objects.filter(id=raw_event_id).values_list("status", flat=True).first()
     if status is None or status in (RawEvent.Status.PROCESSED, RawEvent.Status.QUARANTINED):
         return BatchResult(skipped=True)
+    result = _process(own_id=uuid.UUID(str(raw_event_id)), limit=limit)
+    if result.skipped:
+        return result
+    deadline = time.monotonic() + (drain_seconds() if drain_for is None else drain_for)
+    while time.monotonic() < deadline:
+        more = _process(own_id=None, limit=limit)
+        if not more.events:
+            break
+        result = _add(result, more)
+    return result
+
+
+def _add(a: BatchResult, b: BatchResult) -> BatchResult:
+    return BatchResult(
+        events=a.events + b.events,
+        messages=a.messages + b.messages,
+        new_messages=a.new_messages + b.new_messages,
+        complaints=a.complaints + b.complaints,
+        filtered=a.filtered + b.filtered,
+        quarantined=a.quarantined + b.quarantined,
+        failed=a.failed + b.failed,
+        skipped=a.skipped,
+        one_by_one=a.one_by_one or b.one_by_one,
+    )
+
+
+def _process(*, own_id: uuid.UUID | None, limit: int) -> BatchResult:
+    """One batch: `own_id` (None: none, only waiting events) and the oldest waiting others."""
     claimed: list[uuid.UUID] = []
     try:
-        return _batch(own_id=uuid.UUID(str(raw_event_id)), others=limit - 1, claimed=claimed)
+        return _batch(own_id=own_id, others=limit - 1 if own_id else limit, claimed=claimed)
     except TRANSIENT_ERRORS:
         raise  # nothing was committed; the task retries, the other events wait in `received`
     except Exception:
-        if len(claimed) <= 1:
+        if own_id is not None and len(claimed) <= 1:
             _count_attempt(claimed)
             raise  # the task fails as before: on_task_failure marks the event failed and alerts
         logger.exception("a batch of %d raw events failed; processing them one by one", len(claimed))
+    if own_id is None:
+        return _one_by_one(own_id=None, others=claimed)
     return _one_by_one(own_id=claimed[0], others=claimed[1:])
 
 
-def _one_by_one(*, own_id: uuid.UUID, others: Sequence[uuid.UUID]) -> BatchResult:
+def _one_by_one(*, own_id: uuid.UUID | None, others: Sequence[uuid.UUID]) -> BatchResult:
     """After a failed batch: each event in its own transaction, so only a poison event fails."""
     totals = Counter[str]()
     own_error: Exception | None = None
-    for event_id in [*others, own_id]:
+    for event_id in [*others, *([own_id] if own_id else [])]:
         try:
             result = _batch(own_id=event_id, others=0, claimed=[])
         except TRANSIENT_ERRORS:
@@ -173,17 +224,19 @@ def _other_failed(event_id: uuid.UUID, exc: Exception) -> None:
     alert_task_failed(task_name=TASK_NAME, task_id="", args=[str(event_id)], exc=exc)
 
 
-def _claim(*, own_id: uuid.UUID, others: int) -> list[RawEvent]:
-    """Lock the task's own event (unless finished or held) and up to `others` waiting ones."""
-    own = list(
-        RawEvent.objects.select_for_update(skip_locked=True)
-        .filter(id=own_id)
-        .exclude(status__in=(RawEvent.Status.PROCESSED, RawEvent.Status.QUARANTINED))
-        .values_list("id", flat=True)
-    )
-    if not own:
-        return []
-    ids = [own_id]
+def _claim(*, own_id: uuid.UUID | None, others: int) -> list[RawEvent]:
+    """Lock the task's own event (unless finished or held) and up to `others` waiting ones.
+    Without `own_id`, only waiting ones (a task draining the backlog)."""
+    ids: list[uuid.UUID] = []
+    if own_id is not None:
+        ids = list(
+            RawEvent.objects.select_for_update(skip_locked=True)
+            .filter(id=own_id)
+            .exclude(status__in=(RawEvent.Status.PROCESSED, RawEvent.Status.QUARANTINED))
+            .values_list("id", flat=True)
+        )
+        if not ids:
+            return []
     if others > 0:
         # Oldest first; served by the (status, received_at) index. SKIP LOCKED: rows another
         # batch holds are passed over, never waited for.
@@ -191,15 +244,17 @@ def _claim(*, own_id: uuid.UUID, others: int) -> list[RawEvent]:
             RawEvent.objects.select_for_update(skip_locked=True)
             .filter(status=RawEvent.Status.RECEIVED)
             .exclude(provider=CALL_LOG_PROVIDER)
-            .exclude(id=own_id)
+            .exclude(id__in=ids)
             .order_by("received_at")
             .values_list("id", flat=True)[:others]
         )
+    if not ids:
+        return []
     events = {e.id: e for e in RawEvent.objects.filter(id__in=ids)}
     return [events[i] for i in ids if i in events]
 
 
-def _batch(*, own_id: uuid.UUID, others: int, claimed: list[uuid.UUID]) -> BatchResult:
+def _batch(*, own_id: uuid.UUID | None, others: int, claimed: list[uuid.UUID]) -> BatchResult:
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost and connection.vendor == "postgresql":

@@ -72,9 +72,18 @@ def test_a_task_takes_the_waiting_events_with_its_own_and_does_them_in_one_batch
 @pytest.mark.django_db
 def test_the_batch_is_capped_and_takes_the_oldest_waiting_first(file_lake: Lake) -> None:
     events = [twilio_event(file_lake, age=100 - i) for i in range(5)]
-    result = raw_events_process_batch(raw_event_id=events[4].id, limit=3)
+    result = raw_events_process_batch(raw_event_id=events[4].id, limit=3, drain_for=0)
     assert result.events == 3
     assert statuses(events) == ["processed", "processed", "received", "received", "processed"]
+
+
+@pytest.mark.django_db
+def test_a_task_that_found_work_drains_the_waiting_events_batch_after_batch(file_lake: Lake) -> None:
+    events = [twilio_event(file_lake, age=100 - i) for i in range(7)]
+    result = raw_events_process_batch(raw_event_id=events[6].id, limit=3, drain_for=60)
+    assert result.events == 7 and result.new_messages == 7
+    assert statuses(events) == [RawEvent.Status.PROCESSED] * 7
+    assert {e.attempts for e in RawEvent.objects.all()} == {1}
 
 
 @pytest.mark.django_db
