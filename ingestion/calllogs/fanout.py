@@ -17,7 +17,8 @@ The rules hold as in one process:
   file fails like a single-process run; the next run reads the whole file again, and what is
   already stored is absorbed, never written or classified twice;
 - bounded memory: a chunk streams its lines; each process holds one batch being classified and
-  one being written.
+  one being written. Two things grow with the file, and are said so: the call ids while the file
+  is cut (one dict entry a call), and the calls repeated across chunks until the end (rare).
 
 Forked, not spawned: a fork starts in milliseconds with the model already loaded (spaCy's own
 `nlp.pipe(n_process=...)` forks the same way on Linux). The job closes its database connections
