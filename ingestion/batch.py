@@ -39,7 +39,6 @@ unreachable) are not caught: the task retries with backoff and the events wait i
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections import Counter
@@ -97,16 +96,14 @@ class BatchResult:
 
 
 def batch_size() -> int:
-    """INGESTION_BATCH_SIZE from the settings, else from the environment, else 50."""
-    configured = getattr(settings, "INGESTION_BATCH_SIZE", None) or os.environ.get("INGESTION_BATCH_SIZE")
-    return max(1, int(configured or DEFAULT_BATCH_SIZE))
+    """INGESTION_BATCH_SIZE (settings; environment variable of the same name): events per batch."""
+    return max(1, int(getattr(settings, "INGESTION_BATCH_SIZE", DEFAULT_BATCH_SIZE)))
 
 
 def drain_seconds() -> float:
-    """INGESTION_DRAIN_SECONDS (settings, else environment, else 2): how long a task that found
-    work keeps taking further batches of waiting events."""
-    configured = getattr(settings, "INGESTION_DRAIN_SECONDS", None) or os.environ.get("INGESTION_DRAIN_SECONDS")
-    return max(0.0, float(configured if configured not in (None, "") else DEFAULT_DRAIN_SECONDS))
+    """INGESTION_DRAIN_SECONDS (settings; environment variable of the same name): how long a task
+    that found work keeps taking further batches of waiting events (0: one batch only)."""
+    return max(0.0, float(getattr(settings, "INGESTION_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS)))
 
 
 def raw_events_process_batch(

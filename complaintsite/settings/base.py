@@ -180,6 +180,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # How long an event may sit in `received` before the sweeper re-enqueues it.
 SWEEPER_GRACE_SECONDS = env_int("SWEEPER_GRACE_SECONDS", 120)
+# The worker takes its event plus up to INGESTION_BATCH_SIZE - 1 others waiting, in one transaction,
+# and keeps taking batches for INGESTION_DRAIN_SECONDS while events wait (ingestion/batch.py).
+INGESTION_BATCH_SIZE = env_int("INGESTION_BATCH_SIZE", 50)
+INGESTION_DRAIN_SECONDS = env_float("INGESTION_DRAIN_SECONDS", 2.0)
 CALL_LOG_SCHEDULE_MINUTE = env_int("CALL_LOG_SCHEDULE_MINUTE", 5)
 
 # Fixed housekeeping schedules: django-celery-beat writes these entries into its tables at every
