@@ -360,8 +360,9 @@ def render(r: dict[str, Any], notes: str = "") -> str:
             "## End to end: webhook -> warehouse at a sustained rate (issue 9)",
             "",
             f"Measured {r['date']} with `{r['command']}` on {m['cpu']}, {m['memory']}, Linux {m['kernel']}, "
-            f"Python {m['python']}, {m['postgresql']}, Redis {m['redis']}, shared with other work while measuring "
-            f"(load average {r['load_average'][0]:g} at the start, {r['load_average'][1]:g} at the end, on "
+            f"Python {m['python']}, {m['postgresql']}, Redis {m['redis']} "
+            "(load average, the stack's own included: any other work shows here: "
+            f"{r['load_average'][0]:g} at the start, {r['load_average'][1]:g} at the end, on "
             f"{r['cores']} cores).",
             "",
             f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "

@@ -290,7 +290,8 @@ def summary(results: dict[str, Any], docs_text: str = "") -> str:
         "## Summary: aims and measurements",
         "",
         f"Machine: {m['cpu']}, {m['memory']} RAM, {m['os']}, Python {m['python']}. "
-        "Shared with other work while measuring: figures carry that noise.",
+        "Each benchmark runs alone, one after another; its section gives the load average when it "
+        "started and whether other work shared the machine.",
         "",
         "| what | aim | measured | | when |",
         "| --- | --- | --- | --- | --- |",

@@ -129,7 +129,7 @@ def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any
         "",
         f"Measured {result['date']} with `{result['command']}`.",
         "",
-        "Machine (shared with other work while measuring, so numbers carry noise): "
+        "Machine (run it alone: make bench runs one benchmark at a time): "
         + "; ".join(f"{k}: {v}" for k, v in info.items())
         + ".",
         "",
