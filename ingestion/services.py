@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -75,7 +74,7 @@ def raw_event_receive(
 class _LedgerInsert:
     sql: str  # up to "VALUES ": the rows' placeholders follow
     row: str  # one row's placeholders
-    supplied: tuple[str, ...]  # attnames the caller gives, in the statement's order
+    supplied: tuple[Any, ...]  # the fields the caller gives values for, in the statement's order
     defaults: tuple[Any, ...]  # the other columns' defaults, already prepared for the database
 
 
@@ -92,7 +91,7 @@ def _ledger_insert_statement() -> _LedgerInsert:
     # Identifiers from the model's own metadata, values as parameters: nothing from a request.
     sql = f"INSERT INTO {quote(RawEvent._meta.db_table)} ({columns}) VALUES "  # noqa: S608
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
-    return _LedgerInsert(sql=sql, row=f"({placeholders})", supplied=tuple(f.attname for f in given), defaults=defaults)
+    return _LedgerInsert(sql=sql, row=f"({placeholders})", supplied=tuple(given), defaults=defaults)
 
 
 # What raw_event_receive gives; every other column takes its model default.
@@ -111,7 +110,6 @@ _SUPPLIED = frozenset(
         "enqueued_at",
     }
 )
-_JSON_COLUMNS = frozenset({"headers", "meta"})
 
 
 def ledger_insert(values: dict[str, Any], *, enqueue: bool = False) -> bool:
@@ -125,7 +123,9 @@ def ledger_insert(values: dict[str, Any], *, enqueue: bool = False) -> bool:
     False: the caller enqueues on commit.
     """
     statement = _ledger_insert_statement()
-    params = [json.dumps(values[name]) if name in _JSON_COLUMNS else values[name] for name in statement.supplied]
+    # Each value prepared by its field for this database, as the ORM would: a UUID, a datetime and
+    # JSON are bound differently by PostgreSQL and by SQLite (the embedded default of `make run`).
+    params = [field.get_db_prep_save(values[field.attname], connection) for field in statement.supplied]
     item = ([*params, *statement.defaults], values["id"] if enqueue else None)
     if connection.in_atomic_block or not getattr(settings, "LEDGER_GROUP_COMMIT", True):
         _ledger_insert_rows([item])
