@@ -18,7 +18,7 @@ $(STAMP): requirements.txt
 venv: $(STAMP)
 
 run: $(STAMP)
-	mkdir -p var/broker/queue var/broker/processed
+	mkdir -p var/broker/queue var/broker/processed var/broker/control
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py collectstatic --noinput --verbosity 0
 	DEBUG=$${DEBUG:-true} $(PY) manage.py ensure_classifier

@@ -165,8 +165,21 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_lake_dir: P
         "LAKE_URL": worker_lake_dir.as_uri(),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "complaintsite", "worker", "--pool=solo", "--concurrency=1",
-         "--loglevel=INFO", "-n", f"test-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "complaintsite",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "-n",
+            f"test-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

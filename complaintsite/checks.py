@@ -26,7 +26,9 @@ def configuration_check(app_configs: Any, **kwargs: Any) -> list[Error | Warning
         try:
             ZoneInfo(getattr(settings, name))
         except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Error(f"{name}={getattr(settings, name)!r} is not an IANA time zone", id="complaintsite.E004"))
+            problems.append(
+                Error(f"{name}={getattr(settings, name)!r} is not an IANA time zone", id="complaintsite.E004")
+            )
     if not settings.DEBUG and settings.SECRET_KEY.startswith("insecure-"):
         problems.append(
             Error("SECRET_KEY is not set (only DEBUG=true may run with the development key)", id="complaintsite.E005")

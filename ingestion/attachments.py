@@ -45,7 +45,9 @@ def sniff_type(head: bytes) -> str | None:
 
 def clean_attachment(*, filename: str, data: bytes, max_bytes: int) -> CleanAttachment:
     if len(data) > max_bytes:
-        raise AttachmentRejected(f"“{filename}” is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes // 1_048_576} MB.")
+        raise AttachmentRejected(
+            f"“{filename}” is {len(data) / 1_048_576:.1f} MB; the limit is {max_bytes // 1_048_576} MB."
+        )
     if not data:
         raise AttachmentRejected(f"“{filename}” is empty.")
     content_type = sniff_type(data[:16])

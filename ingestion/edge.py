@@ -29,9 +29,7 @@ def body_limit(max_bytes: int) -> Callable[[View], View]:
             except ValueError:
                 return JsonResponse({"error": "Content-Length is not a number"}, status=400)
             if length > max_bytes:
-                return JsonResponse(
-                    {"error": f"request body is {length} bytes; the limit is {max_bytes}"}, status=413
-                )
+                return JsonResponse({"error": f"request body is {length} bytes; the limit is {max_bytes}"}, status=413)
             return view(request, *args, **kwargs)
 
         return wrapper

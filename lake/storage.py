@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from urllib.parse import unquote, urlparse
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
+
+logger = logging.getLogger(__name__)
 
 
 class LakeError(Exception):
@@ -295,8 +298,8 @@ class Lake:
         self.write(key, b"ok")
         try:
             self.storage.delete(key)
-        except Exception:  # a probe left behind is harmless
-            pass
+        except Exception as exc:  # a probe left behind is harmless, but say so
+            logger.info("lake probe %s left behind: %s", key, exc)
 
     def _full_key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key

@@ -100,9 +100,7 @@ def complaint_create(*, new: NewComplaint) -> tuple[Complaint, bool]:
     except IntegrityError:
         # A concurrent run of the same message won the race (rule 3): use its row.
         return Complaint.objects.get(source=new.source, external_id=new.external_id), False
-    metrics.observe_receipt_to_warehouse(
-        source=new.source, seconds=(timezone.now() - new.received_at).total_seconds()
-    )
+    metrics.observe_receipt_to_warehouse(source=new.source, seconds=(timezone.now() - new.received_at).total_seconds())
     return complaint, True
 
 

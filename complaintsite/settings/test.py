@@ -7,8 +7,8 @@ import os
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/complaints")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 
-from complaintsite.settings.base import *  # noqa: E402,F403
-from complaintsite.settings.base import DATABASES, VAR_DIR  # noqa: E402
+from complaintsite.settings.base import *  # noqa: F403
+from complaintsite.settings.base import DATABASES, VAR_DIR
 
 SECRET_KEY = "test-secret-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

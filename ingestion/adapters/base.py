@@ -64,8 +64,11 @@ class Adapter(Protocol):
 _REGISTRY: dict[str, Callable[[RawInput], list[InboundMessage]]] = {}
 
 
-def register(provider: str) -> Callable[[Callable[[RawInput], list[InboundMessage]]], Callable[[RawInput], list[InboundMessage]]]:
-    def decorator(func: Callable[[RawInput], list[InboundMessage]]) -> Callable[[RawInput], list[InboundMessage]]:
+Parse = Callable[[RawInput], list[InboundMessage]]
+
+
+def register(provider: str) -> Callable[[Parse], Parse]:
+    def decorator(func: Parse) -> Parse:
         _REGISTRY[provider] = func
         return func
 

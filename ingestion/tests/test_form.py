@@ -80,7 +80,9 @@ def test_a_valid_submission_gives_a_reference_and_lands_in_warehouse_and_lake(
     assert Message.objects.get().status == Message.Status.COMPLAINT
 
 
-def test_images_are_re_encoded_without_exif_or_gps(client: Client, file_lake, django_capture_on_commit_callbacks) -> None:
+def test_images_are_re_encoded_without_exif_or_gps(
+    client: Client, file_lake, django_capture_on_commit_callbacks
+) -> None:
     original = png_bytes(with_gps=True)
     assert b"SecretCam" in original
     with django_capture_on_commit_callbacks(execute=True):
@@ -140,7 +142,10 @@ def test_text_too_short_and_missing_contact_are_explained(client: Client) -> Non
 
 def test_a_body_over_the_limit_is_413(client: Client, settings) -> None:
     response = client.generic(
-        "POST", "/complaints/new/", b"x", CONTENT_TYPE="multipart/form-data; boundary=x",
+        "POST",
+        "/complaints/new/",
+        b"x",
+        CONTENT_TYPE="multipart/form-data; boundary=x",
         CONTENT_LENGTH=str(settings.FORM_MAX_BODY_BYTES + 1),
     )
     assert response.status_code == 413

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from kombu import pools as kombu_pools
 from django.test import Client
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from complaintsite.celery import app as celery_app
 from conftest import wait_for
@@ -87,8 +87,12 @@ def test_an_event_whose_lake_object_vanished_is_marked_failed_not_crashed(file_l
     from ingestion.pipeline import raw_event_process
 
     event = RawEvent.objects.create(
-        source="web_form", provider="web_form", lake_key="raw/web_form/missing.multipart", sha256="0" * 64,
-        size=1, received_at=timezone.now(),
+        source="web_form",
+        provider="web_form",
+        lake_key="raw/web_form/missing.multipart",
+        sha256="0" * 64,
+        size=1,
+        received_at=timezone.now(),
     )
     raw_event_process(raw_event_id=event.id)
     event.refresh_from_db()

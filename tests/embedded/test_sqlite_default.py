@@ -38,11 +38,11 @@ def test_form_webhook_and_call_log_reach_the_warehouse_on_sqlite(tmp_path: Path)
         }
     )
     (tmp_path / "lake").mkdir()
-    for folder in ("var/broker/queue", "var/broker/processed"):
+    for folder in ("var/broker/queue", "var/broker/processed", "var/broker/control"):
         (tmp_path / folder).mkdir(parents=True)
     done = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "embedded" / "sqlite_smoke.py")],
-        cwd=ROOT,
+        cwd=tmp_path,  # nothing may be written to the working folder (kombu's default ./control was)
         env=env,
         capture_output=True,
         text=True,
@@ -61,3 +61,4 @@ def test_form_webhook_and_call_log_reach_the_warehouse_on_sqlite(tmp_path: Path)
     assert result["calls"] == 5
     assert result["messages"] == 7 and result["unrouted"] == 0
     assert result["complaints"] >= 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedded.sqlite3", "lake", "var"]
