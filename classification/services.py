@@ -5,8 +5,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the models load with Django's apps; this module is imported before that
+    from django.contrib.auth.models import User
+
+    from classification.models import Feedback
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,10 @@ def feedback_record(
     previous_label: str = "",
     reason: str = "",
     model_version: str = "",
-    message_id: object = None,
-    complaint_id: object = None,
-    user: object = None,
-) -> object:
+    message_id: uuid.UUID | str | None = None,
+    complaint_id: uuid.UUID | str | None = None,
+    user: User | None = None,
+) -> Feedback:
     """Store an agent's correction (dismissed as not a complaint, promoted, or relabelled)."""
     from classification.models import Feedback
 

@@ -102,7 +102,7 @@ class ComplaintForm(forms.Form):
         return files
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("email") and not data.get("phone") and not self.errors.get("phone"):
             raise forms.ValidationError("Give us an e-mail address or a phone number so that we can reply.")
         return data

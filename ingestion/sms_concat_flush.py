@@ -37,7 +37,7 @@ def sms_concat_flush_stale(*, now: datetime | None = None) -> int:
         message = _message_for(stale)
         # The message hangs off the raw event of its lowest part, as a complete one hangs off
         # the event of the part that completed it: the lake copy an agent opens from the detail.
-        event = RawEvent.objects.get(id=stale.assembled.parts[0]["raw_event_id"])
+        event = RawEvent.objects.get(id=str(stale.assembled.parts[0]["raw_event_id"]))
         if message is not None:
             messages_ingest(event=event, inbound=[message])
             made += 1

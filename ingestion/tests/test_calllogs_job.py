@@ -99,7 +99,7 @@ def test_a_bad_row_in_the_middle_is_rejected_alone_into_a_report_beside_the_raw_
     assert summary.files[0].rejects_key == f"{event.lake_key}.rejects.jsonl" == event.meta["rejects_key"]
     (reject,) = read_rejects(file_lake, summary.files[0].rejects_key)
     assert reject["line"] == 3
-    assert reject["reason"].startswith("timestamp: not a date and time: 'yesterday afternoon'")
+    assert str(reject["reason"]).startswith("timestamp: not a date and time: 'yesterday afternoon'")
     assert '"CALL-1003"' in str(reject["content"])
     # The rows after it went through.
     assert {"CALL-1004", "CALL-1005"} <= set(calls())
