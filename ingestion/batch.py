@@ -54,12 +54,10 @@ from django.utils import timezone
 import metrics
 from classification.errors import ClassifierNotReady
 from classification.services import classify_texts
-from ingestion.adapters import InboundMessage, PayloadError, get_adapter
-from ingestion.adapters.base import RawInput
+from ingestion.adapters import InboundMessage
 from ingestion.models import Message, RawEvent
-from ingestion.pipeline import _messages_insert, _messages_state, messages_route_bulk
+from ingestion.pipeline import _messages_insert, _messages_state, messages_route_bulk, raw_event_parse
 from lake import LakeObjectMissing, LakeUnavailable, get_lake
-from monitoring.alerts import alert_quarantined
 
 logger = logging.getLogger(__name__)
 
@@ -277,34 +275,11 @@ def _handle(events: Sequence[RawEvent]) -> BatchResult:
             logger.error("raw event %s: lake object %s is missing", event.id, event.lake_key)
             outcome[event.id] = (RawEvent.Status.FAILED, f"lake object missing: {event.lake_key}", 0)
             continue
-        raw = RawInput(
-            body=body,
-            received_at=event.received_at,
-            content_type=event.content_type,
-            headers=event.headers,
-            meta=event.meta,
-            raw_event_id=str(event.id),
-        )
-        try:
-            inbound = get_adapter(event.provider)(raw)
-        except PayloadError as exc:
-            lake.quarantine(
-                source=event.source,
-                data=body,
-                reason=str(exc),
-                name=event.lake_key.rsplit("/", 1)[-1],
-                details={"raw_event_id": str(event.id), "lake_key": event.lake_key, "stage": "worker"},
-            )
-            outcome[event.id] = (RawEvent.Status.QUARANTINED, str(exc), 0)
-            # Sent now, as the per-event path did; alerts are throttled per reason, so the rare
-            # batch that is rolled back and done again does not mail twice.
-            alert_quarantined(
-                source=event.source,
-                reason=str(exc),
-                lake_key=event.lake_key,
-                stage="worker",
-                raw_event_id=str(event.id),
-            )
+        # A malformed payload is quarantined and alerted at once, as the per-event path does;
+        # alerts are throttled per reason, so a batch rolled back and done again does not mail twice.
+        inbound, malformed = raw_event_parse(event=event, body=body)
+        if malformed:
+            outcome[event.id] = (RawEvent.Status.QUARANTINED, malformed, 0)
             continue
         outcome[event.id] = (RawEvent.Status.PROCESSED, "", len(inbound))
         parsed.extend((event, item) for item in inbound)

@@ -57,6 +57,22 @@ def raw_event_process(*, raw_event_id: uuid.UUID | str) -> ProcessResult:
         logger.error("raw event %s: lake object %s is missing", event.id, event.lake_key)
         return ProcessResult(skipped=True)
 
+    inbound, malformed = raw_event_parse(event=event, body=body)
+    if malformed:
+        _mark(event, RawEvent.Status.QUARANTINED, error=malformed)
+        return ProcessResult(quarantined=True)
+
+    result = messages_ingest(event=event, inbound=inbound)
+    _mark(event, RawEvent.Status.PROCESSED, message_count=len(inbound))
+    return result
+
+
+def raw_event_parse(*, event: RawEvent, body: bytes) -> tuple[list[InboundMessage], str]:
+    """The provider adapter's messages for a stored event, and "" (or [] and the reason).
+
+    A malformed payload is copied under quarantine/ with its reason and the admin is alerted
+    (alerts are throttled per reason); the caller marks the event quarantined.
+    """
     raw = RawInput(
         body=body,
         received_at=event.received_at,
@@ -66,7 +82,7 @@ def raw_event_process(*, raw_event_id: uuid.UUID | str) -> ProcessResult:
         raw_event_id=str(event.id),
     )
     try:
-        inbound = get_adapter(event.provider)(raw)
+        return get_adapter(event.provider)(raw), ""
     except PayloadError as exc:
         get_lake().quarantine(
             source=event.source,
@@ -75,15 +91,10 @@ def raw_event_process(*, raw_event_id: uuid.UUID | str) -> ProcessResult:
             name=event.lake_key.rsplit("/", 1)[-1],
             details={"raw_event_id": str(event.id), "lake_key": event.lake_key, "stage": "worker"},
         )
-        _mark(event, RawEvent.Status.QUARANTINED, error=str(exc))
         alert_quarantined(
             source=event.source, reason=str(exc), lake_key=event.lake_key, stage="worker", raw_event_id=str(event.id)
         )
-        return ProcessResult(quarantined=True)
-
-    result = messages_ingest(event=event, inbound=inbound)
-    _mark(event, RawEvent.Status.PROCESSED, message_count=len(inbound))
-    return result
+        return [], str(exc)
 
 
 def _mark(event: RawEvent, status: str, *, error: str = "", message_count: int | None = None) -> None:

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from ingestion import batch
+from ingestion import batch, pipeline
 from ingestion.batch import raw_events_process_batch
 from ingestion.models import Message, RawEvent
 from lake import Lake, raw_key
@@ -122,7 +122,7 @@ def test_a_malformed_payload_or_a_missing_object_in_a_batch_stops_only_that_even
 def poison(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """An adapter that breaks (a bug, not a bad payload) on the events in the returned set."""
     bad: set[str] = set()
-    real = batch.get_adapter
+    real = pipeline.get_adapter
 
     def get_adapter(provider: str):  # type: ignore[no-untyped-def]
         parse = real(provider)
@@ -134,7 +134,7 @@ def poison(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
         return guarded
 
-    monkeypatch.setattr(batch, "get_adapter", get_adapter)
+    monkeypatch.setattr(pipeline, "get_adapter", get_adapter)
     return bad
 
 
