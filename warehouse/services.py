@@ -57,6 +57,8 @@ class NewComplaint:
     urgent: bool = False
     urgency_reasons: list[str] = field(default_factory=list)
     model_version: str = ""
+    # Drawn by the caller when another row must name the complaint before it is created (bulk).
+    complaint_id: uuid.UUID | None = None
 
 
 def complaint_create(*, new: NewComplaint) -> tuple[Complaint, bool]:
@@ -68,6 +70,7 @@ def complaint_create(*, new: NewComplaint) -> tuple[Complaint, bool]:
     try:
         with transaction.atomic():
             complaint = Complaint.objects.create(
+                **({"id": new.complaint_id} if new.complaint_id else {}),
                 reference=reference,
                 source=new.source,
                 channel=new.channel,
@@ -119,7 +122,7 @@ def complaints_create_bulk(*, news: list[NewComplaint]) -> dict[tuple[str, str],
     drawn = iter(references_allocate_bulk(ats=[n.received_at for n in todo if not n.reference]))
     rows: list[dict[str, Any]] = [
         {
-            "id": uuid.uuid4(),
+            "id": n.complaint_id or uuid.uuid4(),
             "reference": n.reference or next(drawn),
             "source": n.source,
             "channel": n.channel,

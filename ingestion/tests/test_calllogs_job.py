@@ -192,30 +192,61 @@ def test_a_crash_in_the_middle_of_a_file_resumes_without_duplicates(
     assert len(classifier.texts) == 45
 
 
-def test_calls_recorded_but_not_routed_when_the_run_died_are_routed_on_resume(
+def test_a_run_that_dies_while_writing_a_batch_leaves_none_of_it_and_resumes_without_duplicates(
     file_lake: Lake, classifier: KeywordClassifier, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ingestion.pipeline as pipeline
 
     settings.CALL_LOG_BATCH_SIZE = 10
     drop(file_lake, "big.jsonl", big_file(45))
-    real_route, calls_made = pipeline.messages_route_bulk, []
+    real_create, calls_made = pipeline.complaints_create_bulk, []
 
     def dies_on_the_third(**kwargs):  # type: ignore[no-untyped-def]
         calls_made.append(1)
         if len(calls_made) == 3:
-            raise RuntimeError("worker lost between the insert and the routing")
-        return real_route(**kwargs)
+            raise RuntimeError("worker lost between the messages and their complaints")
+        return real_create(**kwargs)
 
-    monkeypatch.setattr(pipeline, "messages_route_bulk", dies_on_the_third)
+    monkeypatch.setattr(pipeline, "complaints_create_bulk", dies_on_the_third)
     assert call_logs_ingest().files[0].outcome == "failed"
-    assert Message.objects.count() == 30  # the third batch is in, not yet routed
-    assert Message.objects.filter(status=Message.Status.NEW).count() == 10
+    # A batch's messages, verdicts and complaints are one transaction: the third batch left nothing.
+    assert Message.objects.count() == 20
+    assert Complaint.objects.count() == Message.objects.filter(status=Message.Status.COMPLAINT).count()
 
+    monkeypatch.setattr(pipeline, "complaints_create_bulk", real_create)
     call_logs_ingest()
     assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
     assert Complaint.objects.count() == 15
     assert Complaint.objects.values("external_id").distinct().count() == 15
+    assert set(Message.objects.filter(status=Message.Status.COMPLAINT).values_list("complaint_id", flat=True)) == set(
+        Complaint.objects.values_list("id", flat=True)
+    )
+
+
+def test_calls_recorded_but_not_routed_are_routed_when_their_file_is_resumed(
+    file_lake: Lake, classifier: KeywordClassifier, settings
+) -> None:
+    # Rows left `new` (a run of an earlier version died between its insert and its routing, or an
+    # operator reset them): the resumed file classifies and routes exactly those.
+    settings.CALL_LOG_BATCH_SIZE = 10
+    drop(file_lake, "big.jsonl", big_file(45))
+    call_logs_ingest()
+    event = RawEvent.objects.get()
+    unrouted = list(Message.objects.order_by("external_id").values_list("id", flat=True)[:12])
+    Complaint.objects.filter(message_id__in=unrouted).delete()
+    Message.objects.filter(id__in=unrouted).update(
+        status=Message.Status.NEW, is_complaint=None, complaint_id=None, classified_at=None
+    )
+    RawEvent.objects.filter(id=event.id).update(
+        status=RawEvent.Status.PROCESSING,
+        enqueued_at=timezone.now() - timedelta(seconds=settings.CALL_LOG_LEASE_SECONDS + 1),
+    )
+    classifier.batches.clear()
+
+    assert call_logs_ingest().files[0].outcome == "ingested"
+    assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
+    assert Complaint.objects.count() == 15
+    assert len(classifier.texts) == 12  # only the unrouted ones were classified again
 
 
 def test_a_run_that_died_holding_a_file_is_taken_over_once_its_lease_expires(
