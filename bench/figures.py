@@ -63,6 +63,7 @@ def parse_calllog(out: str) -> dict[str, Any]:
     return {
         "ratio": doc.get("job_vs_nlp_pipe") or doc.get("job_vs_classify_texts"),
         "ratio_vs_classify_texts": doc.get("job_vs_classify_texts"),
+        "ratio_cpu": doc.get("job_cpu_vs_nlp_pipe"),
         "calls_per_s": doc["job"].get("calls_per_s"),
         "rss_mb": doc["job"].get("peak_rss_mb"),
         "raw": doc,
