@@ -55,11 +55,11 @@ def _cpu(who: int) -> float:
 
 def child_ingest() -> dict[str, Any]:
     _django()
-    import ingestion.pipeline as pipeline
+    import ingestion.bulk as bulk
     from classification.services import classify_texts
     from ingestion.calllogs.job import call_logs_ingest
 
-    real = pipeline.classify_texts
+    real = bulk.classify_texts
     if os.environ.get("BENCH_FAKE_CLASSIFIER"):
         # Diagnosis only: the job's own cost (parse, database, routing) with a free classifier.
         from ingestion.tests.calllogs.helpers import KeywordClassifier
@@ -78,7 +78,7 @@ def child_ingest() -> dict[str, Any]:
             spent["classify"] += time.perf_counter() - start
             spent["batches"] += 1
 
-    pipeline.classify_texts = timed  # type: ignore[assignment]
+    bulk.classify_texts = timed  # type: ignore[assignment]
     start, cpu, cpu_children = time.perf_counter(), _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     summary = call_logs_ingest()
     elapsed = time.perf_counter() - start

@@ -55,8 +55,9 @@ import metrics
 from classification.errors import ClassifierNotReady
 from classification.services import classify_texts
 from ingestion.adapters import InboundMessage
+from ingestion.bulk import messages_insert, messages_route_bulk, messages_state
 from ingestion.models import Message, RawEvent
-from ingestion.pipeline import _messages_insert, _messages_state, messages_route_bulk, raw_event_parse
+from ingestion.pipeline import raw_event_parse
 from lake import LakeObjectMissing, LakeUnavailable, get_lake
 
 logger = logging.getLogger(__name__)
@@ -308,12 +309,12 @@ def _messages(parsed: Sequence[tuple[RawEvent, InboundMessage]]) -> tuple[int, i
     for event, item in parsed:
         first.setdefault((item.source, item.external_id), (event, item))
     keys = sorted(first)
-    fresh, inserted = _messages_insert(
+    fresh, inserted = messages_insert(
         items={k: first[k][1] for k in keys}, events={k: first[k][0] for k in keys}, textless_unclassified=False
     )
     pending = [fresh[k] for k in keys if fresh[k].id in inserted]
     # Stored before, never routed (an earlier run of the per-event path that was interrupted).
-    stored = _messages_state([k for k in keys if fresh[k].id not in inserted])
+    stored = messages_state([k for k in keys if fresh[k].id not in inserted])
     resumed = [row["id"] for row in stored.values() if row["status"] == Message.Status.NEW]
     if resumed:
         again = Message.objects.filter(id__in=resumed, status=Message.Status.NEW)

@@ -29,13 +29,13 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from ingestion.bulk import messages_ingest_bulk
 from ingestion.calllogs import fanout, formats, lakeio, ledger, stream
 from ingestion.calllogs.calls import inbound_from_transcript
 from ingestion.calllogs.records import FileFormatError, RowReject
 from ingestion.calllogs.rejects import RejectsReport
 from ingestion.calllogs.summary import FileSummary, RunSummary
 from ingestion.models import Message, RawEvent
-from ingestion.pipeline import messages_ingest_bulk
 from ingestion.sources import Source
 from ingestion.timeparse import get_zone
 from lake import Lake, LakeError, LakeObjectMissing, LakeUnavailable, get_lake, raw_key

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 
+from ingestion.bulk import BulkResult, messages_plan_bulk, messages_write_bulk
 from ingestion.calllogs import formats
 from ingestion.calllogs.calls import inbound_from_record, transcripts_for
 from ingestion.calllogs.records import CallRecord, Parsed, RowReject
@@ -18,7 +19,6 @@ from ingestion.calllogs.rejects import RejectsReport
 from ingestion.calllogs.summary import FileSummary
 from ingestion.calllogs.writer import BatchWriter
 from ingestion.models import RawEvent
-from ingestion.pipeline import BulkResult, messages_plan_bulk, messages_write_bulk
 from lake import Lake
 
 

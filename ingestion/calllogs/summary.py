@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingestion.pipeline import BulkResult
+from ingestion.bulk import BulkResult
 
 COUNTS = ("calls", "new_calls", "duplicates", "updated", "complaints", "non_complaints", "without_text", "rejected")
 

@@ -23,7 +23,7 @@ def _source_zone(settings) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def classifier(monkeypatch: pytest.MonkeyPatch) -> KeywordClassifier:
     fake = KeywordClassifier()
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", fake)
+    monkeypatch.setattr("ingestion.bulk.classify_texts", fake)
     return fake
 
 

@@ -166,7 +166,7 @@ def test_a_broken_element_in_an_array_is_rejected_and_reading_goes_on() -> None:
 @pytest.mark.django_db
 def test_the_hourly_job_ingests_a_json_array_export(file_lake: Lake, monkeypatch: pytest.MonkeyPatch, settings) -> None:  # type: ignore[no-untyped-def]
     settings.CALL_LOG_SOURCE_TZ = LONDON
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", KeywordClassifier())
+    monkeypatch.setattr("ingestion.bulk.classify_texts", KeywordClassifier())
     drop(file_lake, "2025-10-25/export.json", array_export())
 
     summary = call_logs_ingest()

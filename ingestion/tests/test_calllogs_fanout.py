@@ -75,7 +75,7 @@ def _small_chunks(settings) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def classifier(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LoggingClassifier:
     fake = LoggingClassifier(tmp_path / "classified.log")
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", fake)
+    monkeypatch.setattr("ingestion.bulk.classify_texts", fake)
     return fake
 
 
@@ -178,7 +178,7 @@ def test_a_crash_in_one_chunk_fails_the_file_and_the_next_run_resumes_it_without
     file_lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hard: bool
 ) -> None:
     classifier = LoggingClassifier(tmp_path / "classified.log", crash_on="BOOM", hard=hard)
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", classifier)
+    monkeypatch.setattr("ingestion.bulk.classify_texts", classifier)
     drop(file_lake, "big.jsonl", big_file(marker_line=38))  # the sixth chunk of nine
 
     (first,) = call_logs_ingest().files
@@ -246,7 +246,7 @@ def test_a_small_file_a_compressed_one_or_a_csv_stays_in_one_process(
 def test_the_hourly_beat_entry_on_a_real_worker_fans_a_large_file_out(real_worker: None) -> None:
     """Beat -> Redis -> a `celery worker` process -> the job, which forks its chunk processes.
 
-    The worker runs with the default settings (chunks of 10,000 lines) and the real classifier.
+    The worker runs with the default settings (chunks of 5,000 lines: 3 chunks) and the real classifier.
     """
     from django_celery_beat.schedulers import DatabaseScheduler
 
@@ -277,7 +277,7 @@ def test_the_hourly_beat_entry_on_a_real_worker_fans_a_large_file_out(real_worke
         timeout=240,
     )
     event = RawEvent.objects.get(meta__inbox_key=f"{INBOX}/fanout/big.jsonl")
-    assert event.meta["progress"]["chunks_done"] == 2 and event.meta["counts"]["messages_recorded"] == 12_000
+    assert event.meta["progress"]["chunks_done"] == 3 and event.meta["counts"]["messages_recorded"] == 12_000
     calls = Message.objects.filter(external_id__startswith="W-")
     assert calls.count() == 12_000 and not calls.filter(is_complaint__isnull=True).exists()
     assert (

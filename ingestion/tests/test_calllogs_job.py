@@ -30,7 +30,7 @@ def _source_zone(settings) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def classifier(monkeypatch: pytest.MonkeyPatch) -> KeywordClassifier:
     fake = KeywordClassifier()
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", fake)
+    monkeypatch.setattr("ingestion.bulk.classify_texts", fake)
     return fake
 
 
@@ -195,11 +195,11 @@ def test_a_crash_in_the_middle_of_a_file_resumes_without_duplicates(
 def test_a_run_that_dies_while_writing_a_batch_leaves_none_of_it_and_resumes_without_duplicates(
     file_lake: Lake, classifier: KeywordClassifier, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingestion.pipeline as pipeline
+    import ingestion.bulk as bulk
 
     settings.CALL_LOG_BATCH_SIZE = 10
     drop(file_lake, "big.jsonl", big_file(45))
-    real_create, calls_made = pipeline.complaints_create_bulk, []
+    real_create, calls_made = bulk.complaints_create_bulk, []
 
     def dies_on_the_third(**kwargs):  # type: ignore[no-untyped-def]
         calls_made.append(1)
@@ -207,13 +207,13 @@ def test_a_run_that_dies_while_writing_a_batch_leaves_none_of_it_and_resumes_wit
             raise RuntimeError("worker lost between the messages and their complaints")
         return real_create(**kwargs)
 
-    monkeypatch.setattr(pipeline, "complaints_create_bulk", dies_on_the_third)
+    monkeypatch.setattr(bulk, "complaints_create_bulk", dies_on_the_third)
     assert call_logs_ingest().files[0].outcome == "failed"
     # A batch's messages, verdicts and complaints are one transaction: the third batch left nothing.
     assert Message.objects.count() == 20
     assert Complaint.objects.count() == Message.objects.filter(status=Message.Status.COMPLAINT).count()
 
-    monkeypatch.setattr(pipeline, "complaints_create_bulk", real_create)
+    monkeypatch.setattr(bulk, "complaints_create_bulk", real_create)
     call_logs_ingest()
     assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
     assert Complaint.objects.count() == 15
@@ -352,14 +352,14 @@ def test_without_a_trained_model_the_files_wait_for_the_retry_instead_of_failing
         raise ClassifierNotReady("no classifier model in var/models")
 
     drop(file_lake, "calls.jsonl", fixture_bytes("calls.jsonl"))
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", not_ready)
+    monkeypatch.setattr("ingestion.bulk.classify_texts", not_ready)
     with pytest.raises(ClassifierUnavailable):  # a transient error: the Celery task retries
         call_logs_ingest()
     event = RawEvent.objects.get()
     assert event.status == RawEvent.Status.RECEIVED and "no classifier model" in event.error
 
     fake = KeywordClassifier()
-    monkeypatch.setattr("ingestion.pipeline.classify_texts", fake)
+    monkeypatch.setattr("ingestion.bulk.classify_texts", fake)
     resumed, _ = call_logs_ingest().files
     assert resumed.outcome == "ingested" and Complaint.objects.count() == 2
 
@@ -370,13 +370,13 @@ def test_outside_a_transaction_batches_are_written_on_a_second_thread_in_order(
 ) -> None:
     import threading
 
-    import ingestion.pipeline as pipeline
+    import ingestion.bulk as bulk
     from ingestion.calllogs.writer import BatchWriter
 
     assert BatchWriter().threaded  # committed data, PostgreSQL: the writer thread is used
     settings.CALL_LOG_BATCH_SIZE = 10
     drop(file_lake, "big.jsonl", big_file(95))
-    real_write, writers = pipeline.messages_write_bulk, set()
+    real_write, writers = bulk.messages_write_bulk, set()
 
     def spy(**kwargs):  # type: ignore[no-untyped-def]
         writers.add(threading.current_thread().name)
@@ -395,11 +395,11 @@ def test_outside_a_transaction_batches_are_written_on_a_second_thread_in_order(
 def test_a_write_that_fails_on_the_writer_thread_fails_the_file_and_the_next_run_resumes_it(
     file_lake: Lake, classifier: KeywordClassifier, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingestion.pipeline as pipeline
+    import ingestion.bulk as bulk
 
     settings.CALL_LOG_BATCH_SIZE = 10
     drop(file_lake, "big.jsonl", big_file(45))
-    real_route, calls_made = pipeline.messages_route_bulk, []
+    real_route, calls_made = bulk.messages_route_bulk, []
 
     def dies_on_the_third(**kwargs):  # type: ignore[no-untyped-def]
         calls_made.append(1)
@@ -407,7 +407,7 @@ def test_a_write_that_fails_on_the_writer_thread_fails_the_file_and_the_next_run
             raise RuntimeError("database went away mid-batch")
         return real_route(**kwargs)
 
-    monkeypatch.setattr(pipeline, "messages_route_bulk", dies_on_the_third)
+    monkeypatch.setattr(bulk, "messages_route_bulk", dies_on_the_third)
     (first,) = call_logs_ingest().files
     assert first.outcome == "failed" and "database went away" in first.error
     assert RawEvent.objects.get().status == RawEvent.Status.FAILED
