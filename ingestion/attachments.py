@@ -71,9 +71,9 @@ def _reencode_image(*, filename: str, data: bytes, content_type: str) -> CleanAt
     try:
         with Image.open(io.BytesIO(data)) as probe:
             probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)  # keep the orientation the EXIF described
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            image: Image.Image = ImageOps.exif_transpose(opened)  # keep the orientation the EXIF described
             out = io.BytesIO()
             if content_type == "image/jpeg":
                 image.convert("RGB").save(out, format="JPEG", quality=90, optimize=True)

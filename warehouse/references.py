@@ -23,9 +23,12 @@ def reference_candidate(at: datetime) -> str:
     return f"CMP-{day}-{suffix}"
 
 
+_LOOK_ALIKES = str.maketrans("OIL", "011")
+
+
 def normalise_reference(text: str) -> str:
     """What a customer types (lower case, O for 0, spaces) -> the stored form."""
     cleaned = text.strip().upper().replace(" ", "")
     head, _, tail = cleaned.rpartition("-")
-    tail = tail.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    tail = tail.translate(_LOOK_ALIKES)
     return f"{head}-{tail}" if head else tail

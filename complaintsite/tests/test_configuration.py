@@ -7,7 +7,7 @@ from complaintsite.env import ImproperEnv, env_bool, parse_admins, parse_email_u
 
 
 def ids(settings) -> set[str]:  # type: ignore[no-untyped-def]
-    return {problem.id for problem in configuration_check(None)}
+    return {str(problem.id) for problem in configuration_check(None)}
 
 
 def test_the_test_configuration_is_clean(settings) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -61,7 +61,7 @@ def twilio_form(params: dict[str, str]) -> bytes:
     return urlencode(params).encode()
 
 
-def post_twilio(client: Client, body: bytes, *, url: str = TWILIO_URL, signature: str | None = None, **extra: str):  # type: ignore[no-untyped-def]
+def post_twilio(client: Client, body: bytes, *, url: str = TWILIO_URL, signature: str | None = None, **extra: Any):  # type: ignore[no-untyped-def]
     if signature is None:
         params = {k: v[-1] for k, v in _qs(body).items()}
         signature = twilio_signature(url=url, params=params, auth_token=TWILIO_TOKEN)
@@ -128,7 +128,7 @@ def compact(data: dict[str, Any]) -> bytes:
 # --- concurrency -------------------------------------------------------------------------
 
 
-def run_in_threads(calls: list[Callable[[], Any]]) -> list[Any]:
+def run_in_threads(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     """Start every call at the same moment, each in its own thread with its own DB connection."""
     barrier = threading.Barrier(len(calls))
     results: list[Any] = [None] * len(calls)
