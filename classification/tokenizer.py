@@ -16,18 +16,23 @@ from spacy.tokens import Doc
 from spacy.util import registry
 
 from classification.normalise import identity_tokens, normalise_text
+from classification.sentiment import sentiment_marked
 
-TOKENIZER_CONFIG = {"@tokenizers": "complaints.NormalisingTokenizer.v1"}
+# v2 adds the sentiment markers (classification/sentiment.py); models saved with v1 keep v1.
+TOKENIZER_CONFIG = {"@tokenizers": "complaints.NormalisingTokenizer.v2"}
+TOKENIZER_CONFIG_WITHOUT_SENTIMENT = {"@tokenizers": "complaints.NormalisingTokenizer.v1"}
 # Where the tokenizer leaves the raw handles and URL domains that the normaliser replaced.
 IDENTITY_KEY = "complaints.identity"
 
 
 class NormalisingTokenizer:
-    def __init__(self, base: Tokenizer) -> None:
+    def __init__(self, base: Tokenizer, *, sentiment: bool = False) -> None:
         self.base = base
+        self.sentiment = sentiment
 
     def __call__(self, text: str) -> Doc:
-        doc = self.base(normalise_text(text))
+        normalised = normalise_text(text)
+        doc = self.base(sentiment_marked(normalised) if self.sentiment else normalised)
         ids = identity_tokens(text)
         if ids:
             doc.user_data[IDENTITY_KEY] = ids  # type: ignore[index]
@@ -62,5 +67,14 @@ def create_normalising_tokenizer() -> Callable[[Language], NormalisingTokenizer]
     def create(nlp: Language) -> NormalisingTokenizer:
         base = registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
         return NormalisingTokenizer(base)
+
+    return create
+
+
+@registry.tokenizers("complaints.NormalisingTokenizer.v2")
+def create_sentiment_marking_tokenizer() -> Callable[[Language], NormalisingTokenizer]:
+    def create(nlp: Language) -> NormalisingTokenizer:
+        base = registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
+        return NormalisingTokenizer(base, sentiment=True)
 
     return create

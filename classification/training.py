@@ -30,7 +30,7 @@ from thinc.api import Adam, fix_random_seed
 import classification.features  # noqa: F401  (registers the architectures)
 from classification.corpus import COMPLAINT, NOT_COMPLAINT, TaskExample
 from classification.metrics import classification_report
-from classification.tokenizer import TOKENIZER_CONFIG
+from classification.tokenizer import TOKENIZER_CONFIG, TOKENIZER_CONFIG_WITHOUT_SENTIMENT
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ class TrainConfig:
     l2: float = 1e-6
     # The raw @handles and URL domains as extra hashed features beside `xxuser`/`xxurl` (features.py).
     identity_features: bool = True
+    # `xxneg` / `xxpos` before listed sentiment words (classification/sentiment.py): what the model
+    # learns about "appalling" carries over to "dreadful", which the corpus may not contain.
+    sentiment_markers: bool = True
     # After the epoch and the decision rule are chosen on dev, train again from scratch on fit + dev
     # for that many epochs (same seed): the model does not give up a tenth of its data for tuning.
     refit: bool = True
@@ -216,7 +219,8 @@ def component_config(config: TrainConfig) -> dict[str, Any]:
 
 
 def blank_pipeline(task: str, fine_labels: Sequence[str], config: TrainConfig) -> Language:
-    nlp = spacy.blank("en", config={"nlp": {"tokenizer": TOKENIZER_CONFIG}} if config.normalise else {})
+    tokenizer = TOKENIZER_CONFIG if config.sentiment_markers else TOKENIZER_CONFIG_WITHOUT_SENTIMENT
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": tokenizer}} if config.normalise else {})
     textcat = nlp.add_pipe("textcat", name=f"textcat_{task}", config={"model": component_config(config)})
     for label in fine_labels:
         textcat.add_label(label)  # type: ignore[attr-defined]
