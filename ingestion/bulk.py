@@ -23,7 +23,7 @@ import metrics
 from classification.services import Prediction, classify_texts
 from ingestion.adapters import InboundMessage
 from ingestion.models import Message, RawEvent
-from ingestion.pipeline import new_complaint_from
+from ingestion.pipeline import message_fields, new_complaint_from
 from warehouse.services import complaints_create_bulk
 
 _VERDICT_FIELDS = [
@@ -237,18 +237,9 @@ def messages_insert(
             "id": uuid.uuid4(),
             "raw_event_id": origin.id,
             "source": item.source,
-            "channel": item.channel,
-            "provider": item.provider,
             "external_id": item.external_id,
-            "customer_handle": item.customer_handle[:255],
-            "customer_name": item.customer_name[:255],
-            "contact_email": item.contact_email[:254],
-            "contact_phone": item.contact_phone[:40],
-            "text": item.text,
-            "customer_category": item.customer_category[:50],
-            "occurred_at": item.occurred_at,
+            **message_fields(item),
             "received_at": origin.received_at,
-            "attachments": [a.as_json() for a in item.attachments],
             "metadata": metadata,
             "status": Message.Status.FILTERED if unclassified else Message.Status.NEW,
             "created_at": now,

@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -127,6 +128,22 @@ def messages_ingest(*, event: RawEvent, inbound: Sequence[InboundMessage]) -> Pr
     return ProcessResult(messages=len(inbound), new_messages=new_count, complaints=complaints, filtered=filtered)
 
 
+def message_fields(item: InboundMessage) -> dict[str, Any]:
+    """The columns a message takes from its inbound record as they are, cut to the columns' sizes."""
+    return {
+        "channel": item.channel,
+        "provider": item.provider,
+        "customer_handle": item.customer_handle[:255],
+        "customer_name": item.customer_name[:255],
+        "contact_email": item.contact_email[:254],
+        "contact_phone": item.contact_phone[:40],
+        "text": item.text,
+        "customer_category": item.customer_category[:50],
+        "occurred_at": item.occurred_at,
+        "attachments": [a.as_json() for a in item.attachments],
+    }
+
+
 def _message_record(*, event: RawEvent, item: InboundMessage) -> tuple[Message, bool]:
     with transaction.atomic():
         message, created = Message.objects.get_or_create(
@@ -134,17 +151,8 @@ def _message_record(*, event: RawEvent, item: InboundMessage) -> tuple[Message, 
             external_id=item.external_id,
             defaults={
                 "raw_event": event,
-                "channel": item.channel,
-                "provider": item.provider,
-                "customer_handle": item.customer_handle[:255],
-                "customer_name": item.customer_name[:255],
-                "contact_email": item.contact_email[:254],
-                "contact_phone": item.contact_phone[:40],
-                "text": item.text,
-                "customer_category": item.customer_category[:50],
-                "occurred_at": item.occurred_at,
+                **message_fields(item),
                 "received_at": event.received_at,
-                "attachments": [a.as_json() for a in item.attachments],
                 "metadata": item.metadata,
             },
         )
