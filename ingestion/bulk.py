@@ -138,7 +138,8 @@ def messages_write_bulk(*, event: RawEvent, plan: BulkPlan) -> BulkResult:
         if not fresh[key].text:
             without_text += 1
         elif key not in verdicts:
-            pending.append(fresh[key])  # cannot happen from a plan; kept so that nothing waits unrouted
+            # Planned as stored, deleted before the write: inserted now, classified below (unplanned).
+            pending.append(fresh[key])
     created_set = set(created_keys)
     for key, item in unique.items():
         if key in created_set:
