@@ -94,6 +94,16 @@ def file_lake(tmp_path: Path, settings) -> Iterator[Lake]:  # type: ignore[no-un
     reset_lake_cache()
 
 
+@pytest.fixture
+def durable_file_lake(file_lake: Lake, settings) -> Iterator[Lake]:  # type: ignore[no-untyped-def]
+    """The file lake as deployed, fsync on (the tests' settings turn it off for speed): objects
+    on the accept path are staged and committed as a group (lake/staging.py)."""
+    settings.LAKE_FSYNC = True
+    reset_lake_cache()
+    yield get_lake()
+    reset_lake_cache()
+
+
 # --- Redis and Celery ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def redis_client() -> redis_lib.Redis:

@@ -1,5 +1,6 @@
 """The data lake: raw payloads as received, write-once, partitioned by source and time."""
 
+from lake.staging import StagedObject, commit_staged
 from lake.storage import (
     Lake,
     LakeError,
@@ -19,6 +20,8 @@ __all__ = [
     "LakeObject",
     "LakeObjectMissing",
     "LakeUnavailable",
+    "StagedObject",
+    "commit_staged",
     "get_lake",
     "raw_key",
     "reset_lake_cache",

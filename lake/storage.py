@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
+
+if TYPE_CHECKING:
+    from lake.staging import StagedObject
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +129,7 @@ def _write_anonymous_then_link(full_path: Path, content: Any, *, fsync: bool) ->
     """
     global _tmpfile_supported
     flag = getattr(os, "O_TMPFILE", 0)
-    if not flag or _tmpfile_supported is False or not os.path.isdir("/proc/self/fd"):
+    if not flag or _tmpfile_supported is False or not _proc_fd_links():
         return False
     dir_fd = os.open(full_path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -153,6 +156,12 @@ def _write_anonymous_then_link(full_path: Path, content: Any, *, fsync: bool) ->
     finally:
         os.close(dir_fd)
     return True
+
+
+@lru_cache(maxsize=1)
+def _proc_fd_links() -> bool:
+    """Whether /proc/self/fd is there to name an O_TMPFILE with linkat (Linux with /proc)."""
+    return os.path.isdir("/proc/self/fd")
 
 
 class Lake:
@@ -206,6 +215,34 @@ class Lake:
                 raise LakeKeyExists(key) from exc
             raise LakeUnavailable(f"lake write failed for {key}: {exc}") from exc
         return LakeObject(key=key, sha256=digest, size=len(data))
+
+    def stage(self, key: str, data: bytes, *, content_type: str | None = None) -> StagedObject:
+        """Write the bytes now and make them durable later, together with others, by
+        `lake.staging.commit_staged` (the accept path's group). Where the lake cannot stage (S3,
+        fsync off, no O_TMPFILE) the object is written at once and comes back already committed.
+        """
+        from lake.staging import StagedObject, open_unnamed, write_all
+
+        global _tmpfile_supported
+        storage = self.storage
+        stageable = _tmpfile_supported is not False and _proc_fd_links()
+        if self.scheme == "file" and getattr(storage, "fsync", False) and stageable:
+            path = Path(storage.path(key))  # safe_join: a key cannot leave the lake's root
+            try:
+                fd = open_unnamed(path.parent)
+                _tmpfile_supported = fd is not None
+                if fd is not None:
+                    try:
+                        write_all(fd, data)
+                    except BaseException:
+                        os.close(fd)
+                        raise
+            except OSError as exc:
+                raise LakeUnavailable(f"lake write failed for {key}: {exc}") from exc
+            if fd is not None:
+                obj = LakeObject(key=key, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+                return StagedObject(obj, fd=fd, path=path)
+        return StagedObject(self.write(key, data, content_type=content_type))
 
     def _s3_put_once(self, key: str, data: bytes, content_type: str | None) -> None:
         client = self.storage.connection.meta.client  # type: ignore[attr-defined]
