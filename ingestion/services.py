@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -18,7 +18,7 @@ from django.utils import timezone
 from ingestion.broker import publish_process_raw_event, publish_process_raw_events
 from ingestion.group_commit import GroupCommit
 from ingestion.models import RawEvent
-from lake import LakeObject, get_lake, raw_key
+from lake import LakeObject, StagedObject, commit_staged, get_lake, raw_key
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +40,25 @@ def raw_event_receive(
 
     Raises lake.LakeUnavailable before anything is recorded: the view answers 503 and the
     provider retries. `lake_object` is for callers that wrote the bytes themselves.
+
+    In autocommit, concurrent requests of this process are accepted as a group (group commit,
+    ingestion/group_commit.py): each thread stages its bytes in the lake, then one of them makes
+    the group's objects durable, inserts the group's ledger rows in one statement and pushes
+    their tasks in one LPUSH, in that order, before any of them returns. Inside a caller's
+    transaction the row is inserted at once on the caller's connection, commits with that
+    transaction, and the task is enqueued on commit.
     """
     event_id = event_id or uuid.uuid4()
     received_at = received_at or timezone.now()
+    grouped = not connection.in_atomic_block and getattr(settings, "LEDGER_GROUP_COMMIT", True)
+    staged: StagedObject | None = None
     if lake_object is None:
         key = raw_key(source, received_at, event_id, ext)
-        lake_object = get_lake().write(key, body, content_type=content_type or None)
-    # One INSERT needs no explicit transaction: in autocommit it is committed when it returns, in
-    # one round trip instead of three (BEGIN, INSERT, COMMIT; measured in docs/benchmarks.md).
-    # Inside a caller's transaction, on_commit still waits for that transaction to commit.
+        if grouped:
+            staged = get_lake().stage(key, body, content_type=content_type or None)
+            lake_object = staged.obj
+        else:
+            lake_object = get_lake().write(key, body, content_type=content_type or None)
     values = {
         "id": event_id,
         "source": source,
@@ -62,12 +72,57 @@ def raw_event_receive(
         "received_at": received_at,
         "enqueued_at": received_at,
     }
-    enqueued = ledger_insert(values, enqueue=True)
+    if grouped:
+        try:
+            params = _ledger_params(values)
+        except BaseException:
+            if staged is not None:
+                staged.discard()
+            raise
+        _accept_group().submit(_Accept(params=params, event_id=event_id, staged=staged))
+    else:
+        ledger_insert(values)
+        transaction.on_commit(lambda: raw_event_enqueue(raw_event_id=event_id))
     event = RawEvent(**values)
     event._state.adding = False  # it is in the database now, as if loaded from it
-    if not enqueued:
-        transaction.on_commit(lambda: raw_event_enqueue(raw_event_id=event.id))
     return event
+
+
+@dataclass(frozen=True)
+class _Accept:
+    """One delivery in an accept group: its ledger row's values and its staged lake object."""
+
+    params: list[Any]
+    event_id: uuid.UUID
+    staged: StagedObject | None  # None: the caller wrote the lake object itself
+
+
+def _accept_batch(items: list[_Accept]) -> list[BaseException | None]:
+    """The group's flush, in the order of rules 1 and 2: lake objects durable, then the rows
+    committed, then the tasks published. One outcome per delivery (None: accepted)."""
+    staged = [item.staged for item in items if item.staged is not None]
+    lake_outcomes = iter(commit_staged(staged))
+    outcomes: list[BaseException | None] = [next(lake_outcomes) if item.staged is not None else None for item in items]
+    in_lake = [item for item, outcome in zip(items, outcomes, strict=True) if outcome is None]
+    if not in_lake:
+        return outcomes
+    try:
+        _ledger_insert_rows([item.params for item in in_lake])
+    except Exception as exc:
+        # The bytes are in the lake but the ledger could not record them: each caller answers
+        # 503 and the provider retries (replay_lake finds the lake copy if no retry comes).
+        return [exc if outcome is None else outcome for outcome in outcomes]
+    try:
+        publish_process_raw_events([str(item.event_id) for item in in_lake])
+    except Exception as exc:  # kombu/redis connection errors vary by transport
+        ids = ", ".join(str(item.event_id) for item in in_lake)
+        logger.warning("broker unavailable, raw events %s left for the sweeper: %s", ids, exc)
+    return outcomes
+
+
+@lru_cache(maxsize=1)
+def _accept_group() -> GroupCommit:
+    return GroupCommit(_accept_batch)
 
 
 @dataclass(frozen=True)
@@ -112,49 +167,26 @@ _SUPPLIED = frozenset(
 )
 
 
-def ledger_insert(values: dict[str, Any], *, enqueue: bool = False) -> bool:
-    """The ledger row by a plain INSERT: the ORM's create() cost twice the CPU for the same
-    statement (docs/benchmarks.md). Committed on return in autocommit, like create().
+def ledger_insert(values: dict[str, Any]) -> None:
+    """The ledger row by a plain INSERT, at once on this thread's connection: the ORM's create()
+    cost twice the CPU for the same statement (docs/benchmarks.md). Committed on return in
+    autocommit, like create(); inside a transaction, with it."""
+    _ledger_insert_rows([_ledger_params(values)])
 
-    In autocommit, concurrent requests of this process share one multi-row INSERT (group
-    commit, ingestion/group_commit.py) and, with `enqueue`, one LPUSH of their tasks after it;
-    True then: the task was published (or left for the sweeper). Inside a caller's transaction
-    the row is inserted at once on the caller's connection and commits with that transaction;
-    False: the caller enqueues on commit.
-    """
+
+def _ledger_params(values: dict[str, Any]) -> list[Any]:
     statement = _ledger_insert_statement()
     # Each value prepared by its field for this database, as the ORM would: a UUID, a datetime and
     # JSON are bound differently by PostgreSQL and by SQLite (the embedded default of `make run`).
     params = [field.get_db_prep_save(values[field.attname], connection) for field in statement.supplied]
-    item = ([*params, *statement.defaults], values["id"] if enqueue else None)
-    if connection.in_atomic_block or not getattr(settings, "LEDGER_GROUP_COMMIT", True):
-        _ledger_insert_rows([item])
-        return False
-    _ledger_group().submit(item)
-    return enqueue
+    return [*params, *statement.defaults]
 
 
-def _ledger_insert_rows(items: list[Sequence[Any]]) -> None:
+def _ledger_insert_rows(rows: list[list[Any]]) -> None:
     statement = _ledger_insert_statement()
-    sql = statement.sql + ", ".join([statement.row] * len(items))
+    sql = statement.sql + ", ".join([statement.row] * len(rows))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row, _ in items for value in row])
-
-
-def _ledger_enqueue_committed(items: list[Sequence[Any]]) -> None:
-    """After a group's INSERT: the tasks of the rows that asked for one, in one LPUSH."""
-    event_ids = [str(event_id) for _, event_id in items if event_id is not None]
-    if not event_ids:
-        return
-    try:
-        publish_process_raw_events(event_ids)
-    except Exception as exc:  # kombu/redis connection errors vary by transport
-        logger.warning("broker unavailable, raw events %s left for the sweeper: %s", ", ".join(event_ids), exc)
-
-
-@lru_cache(maxsize=1)
-def _ledger_group() -> GroupCommit:
-    return GroupCommit(_ledger_insert_rows, after_commit=_ledger_enqueue_committed)
+        cursor.execute(sql, [value for row in rows for value in row])
 
 
 def raw_event_enqueue(*, raw_event_id: uuid.UUID) -> bool:
