@@ -23,8 +23,8 @@ def twilio_request_valid(
 ) -> bool:
     """X-Twilio-Signature over the URL Twilio called plus the sorted POST parameters.
 
-    `params` is a Django QueryDict (or a dict), so repeated keys are signed the way Twilio
-    signs them. The `twilio` package's validator also tries the URL with and without the
+    `params` is a TwilioFormValues, a Django QueryDict or a dict: repeated keys are signed
+    the way Twilio signs them. The `twilio` package's validator also tries the URL with and without the
     default port, because Twilio's signing side is inconsistent about it. Webhooks signed
     with a SharedKey name their algorithm in X-Twilio-Webhooks-Signature-Settings.
     """
@@ -41,6 +41,14 @@ def twilio_request_valid(
         except ValueError:  # an algorithm the package does not know
             return False
     return bool(validator.validate(url, params, signature, algorithm=algorithm))
+
+
+class TwilioFormValues(dict[str, list[str]]):
+    """A parsed form (key -> every value) as the validator reads one: through `getall`, the
+    multi-dict protocol it tries first. Cheaper than a Django QueryDict, signed the same way."""
+
+    def getall(self, key: str) -> list[str]:
+        return self[key]
 
 
 def twilio_signature(*, url: str, params: Mapping[str, str], auth_token: str) -> str:

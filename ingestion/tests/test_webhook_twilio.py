@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 from twilio.request_validator import RequestValidator
 
@@ -237,6 +238,41 @@ def test_an_added_parameter_breaks_the_signature(client: Client) -> None:
     params = form_params(SMS)
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, params)
     assert post_twilio(client, SMS + b"&Body=free+money", signature=signature).status_code == 403
+
+
+def test_a_repeated_key_is_signed_with_every_value_as_twilio_signs_it(client: Client) -> None:
+    # Twilio's validator signs each key's values sorted; a second value that is not signed is refused.
+    body = SMS + b"&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fa&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fb"
+    values = parse_qs(body.decode(), keep_blank_values=True)
+
+    class MultiValues(dict):  # the multi-dict protocol the validator reads first
+        def getall(self, key: str) -> list[str]:
+            return self[key]
+
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, MultiValues(values))
+    assert post_twilio(client, body, signature=signature).status_code == 200
+    only_first = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, form_params(body))
+    assert post_twilio(client, body, signature=only_first).status_code == 403
+
+
+def test_a_signed_body_that_is_not_a_utf8_form_is_400_and_quarantined_not_left_to_the_worker(
+    client: Client, file_lake
+) -> None:
+    # Latin-1 from a misconfigured relay: the worker could not read it, so the edge refuses it,
+    # and the signature (over Twilio's lenient reading) says it is Twilio's: kept with the reason.
+    body = SMS.replace(b"Body=", b"Body=caf\xe9+", 1)
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(TWILIO_URL, QueryDict(body, encoding="utf-8"))
+    response = post_twilio(client, body, signature=signature)
+    assert response.status_code == 400 and response.json()["error"] == "the form body is not UTF-8"
+    assert RawEvent.objects.count() == 0
+    kept = sorted(file_lake.list("quarantine/sms"))
+    assert len(kept) == 2 and file_lake.read(kept[0]) == body
+
+
+def test_an_unsigned_body_that_is_not_a_form_is_403_and_nothing_is_kept(client: Client, file_lake) -> None:
+    response = post_twilio(client, b"\xff\xfe not a form", signature="vOz9RiMlIMXAtINswIyDN4vtMwQ=")
+    assert response.status_code == 403
+    assert list(file_lake.list("")) == []
 
 
 def test_the_endpoint_is_404_while_the_auth_token_is_unset(client: Client, settings) -> None:

@@ -39,6 +39,7 @@ from ingestion.adapters._payload import load_object
 from ingestion.edge import body_limit, error_response, lake_unavailable_response, unavailable_response
 from ingestion.services import raw_event_receive
 from ingestion.signatures import (
+    TwilioFormValues,
     meta_signature_valid,
     twilio_request_valid,
     vonage_signature_valid,
@@ -160,23 +161,41 @@ def twilio_signed_url(request: HttpRequest) -> str:
 @webhook("twilio", setting_name="TWILIO_AUTH_TOKEN")
 def twilio_sms(request: HttpRequest) -> HttpResponse:
     body = request.body
-    params = QueryDict(body, encoding="utf-8")
-    if not twilio_request_valid(
-        url=twilio_signed_url(request),
-        params=params,
-        signature=request.headers.get("X-Twilio-Signature", ""),
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-        signature_settings=request.headers.get("X-Twilio-Webhooks-Signature-Settings", ""),
-    ):
+    try:
+        # Read the way the worker reads it (strict): a body the worker could not use is refused here.
+        form = twilio_adapter.parse_form_values(body)
+    except PayloadError as exc:
+        return _twilio_unreadable(request, body, exc)
+    if not _twilio_signed(request, TwilioFormValues(form)):
         return _forbidden("twilio", "X-Twilio-Signature is missing or does not match")
     headers = _headers(request, TWILIO_HEADERS)
     try:
-        twilio_adapter.check_shape(params)  # type: ignore[arg-type]  # QueryDict.get is the last value
+        twilio_adapter.check_shape({key: values[-1] for key, values in form.items()})
     except PayloadError as exc:
         return _malformed(name="twilio", source=Source.SMS, body=body, ext="form", reason=str(exc), headers=headers)
     failed = _receive(name="twilio", source=Source.SMS, body=body, ext="form", request=request, headers=headers)
     # Empty TwiML: Twilio sends no reply SMS. Agents answer from the queue, not the webhook.
     return failed or HttpResponse(TWIML_EMPTY, content_type="text/xml")
+
+
+def _twilio_signed(request: HttpRequest, params: object) -> bool:
+    return twilio_request_valid(
+        url=twilio_signed_url(request),
+        params=params,
+        signature=request.headers.get("X-Twilio-Signature", ""),
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+        signature_settings=request.headers.get("X-Twilio-Webhooks-Signature-Settings", ""),
+    )
+
+
+def _twilio_unreadable(request: HttpRequest, body: bytes, error: PayloadError) -> HttpResponse:
+    """A body that is not a UTF-8 form: its signature is checked over the lenient reading that
+    Twilio's own libraries use. Signed, it is Twilio's and malformed (400, quarantined);
+    unsigned, it is anybody's (403, nothing kept)."""
+    if not _twilio_signed(request, QueryDict(body, encoding="utf-8")):
+        return _forbidden("twilio", "X-Twilio-Signature is missing or does not match")
+    headers = _headers(request, TWILIO_HEADERS)
+    return _malformed(name="twilio", source=Source.SMS, body=body, ext="form", reason=str(error), headers=headers)
 
 
 # --- Vonage -------------------------------------------------------------------------------
