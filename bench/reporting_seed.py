@@ -34,30 +34,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from seed_mix import CATEGORIES, SOURCES  # noqa: E402  (bench/ is the script's folder)
+
 NULL = r"\N"
 DAYS = 730
-SOURCES = [  # source, provider, channels, weight
-    ("sms", "twilio", ["sms", "whatsapp"], 30),
-    (
-        "social",
-        "meta",
-        ["facebook_dm", "facebook_comment", "instagram_dm", "instagram_comment", "x_dm", "x_mention"],
-        35,
-    ),
-    ("web_form", "web_form", ["web_form"], 20),
-    ("call_center", "call_log", ["call"], 15),
-]
-CATEGORIES = [
-    ("billing", 24),
-    ("service_outage", 18),
-    ("delivery", 16),
-    ("product_quality", 10),
-    ("customer_service", 10),
-    ("account_access", 8),
-    ("fraud_security", 4),
-    ("pricing_refunds", 7),
-    ("other", 3),
-]
 REASONS = [("spam", 45), ("question", 25), ("praise", 15), ("joke", 10), ("other", 5)]
 PHRASES = {
     "billing": "I was charged twice for invoice {n}, call me on 07700 9{k}",
