@@ -114,6 +114,39 @@ def test_evaluate_on_the_fixed_test_split_can_compare_with_the_baseline(tiny_csv
     assert report["n"] == 2 and report["baseline"]["n"] == 2
 
 
+def test_a_file_apart_from_the_corpus_is_compared_with_a_baseline_trained_on_the_corpus(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    # Texts written for this test, in no corpus file: the baseline learns from the corpus's train
+    # and dev parts (what the shipped model was fitted on) and is scored on the file.
+    data = _write(
+        tmp_path / "apart.csv",
+        [
+            ("you have taken my direct debit three times this month and nobody answers the phone", "complaint"),
+            ("the courier left my parcel in the rain and the box is soaked through", "complaint"),
+            ("what time does the Cardiff shop shut on a Sunday?", "not_complaint"),
+            ("thank you so much, the new router is brilliant", "not_complaint"),
+        ],
+    )
+    report = json.loads(
+        run("evaluate_classifier", data=str(data), task="complaint", model=str(tiny_model), baseline=True, json=True)
+    )
+    assert report["n"] == 4 and report["baseline"]["n"] == 4
+    assert report["baseline"]["accuracy"] >= 0.75  # trained on thousands of corpus rows, not on these 4
+
+
+def test_the_corpus_baseline_refuses_a_file_that_shares_texts_with_the_corpus(tmp_path: Path, tiny_model: Path) -> None:
+    from classification.corpus import corpus_rows
+
+    known = corpus_rows()[0]
+    data = _write(tmp_path / "leaky.csv", [(known.text, known.label), ("a text of its own, never seen", "complaint")])
+    options = {"data": str(data), "task": "complaint", "model": str(tiny_model), "baseline": True}
+    with pytest.raises(CommandError, match="apart from the corpus"):
+        run("evaluate_classifier", **options)
+    with pytest.raises(CommandError, match="did not train on"):
+        run("evaluate_classifier", split="train", **options)
+
+
 def test_evaluate_refuses_labels_the_model_does_not_know(tmp_path: Path, tiny_model: Path) -> None:
     data = _write(tmp_path / "odd.csv", [("hello", "maybe")])
     with pytest.raises(CommandError, match="labels the model does not know: maybe"):

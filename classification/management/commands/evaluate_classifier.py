@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from classification.artifact import TASKS, ClassifierNotReady, load_task_model, read_meta, resolve_version_dir
 from classification.baseline import TfidfBaseline
-from classification.corpus import DataError, split_rows, task_examples
+from classification.corpus import DataError, split_rows, task_examples, text_key
 from classification.evaluation import cross_validate, evaluate_model
 from classification.lifecycle import load_rows
 from classification.management.commands._options import add_training_options, training_config
@@ -80,10 +80,7 @@ class Command(BaseCommand):
         report["model_version"] = version_dir.name
         report["mode"] = f"saved model on {options['split']} rows"
         if options["baseline"]:
-            if options["split"] not in ("dev", "test"):
-                raise DataError("--baseline without --cv needs --split dev or test (it trains on the rest)")
-            train_parts = ["train"] if options["split"] == "dev" else ["train", "dev"]
-            train = [e for name in train_parts for e in task_examples(parts[name], task)]
+            train = self._baseline_training(parts, options)
             reference = TfidfBaseline(seed=training_config(options).seed)
             reference.fit([e.text for e in train], [e.label for e in train])
             texts = [e.text for e in examples]
@@ -97,6 +94,28 @@ class Command(BaseCommand):
             base["model"] = "tfidf word 1-2 + char_wb 2-5, sublinear tf, LogisticRegression(C=1)"
             report["baseline"] = base
         return report
+
+    @staticmethod
+    def _baseline_training(parts: dict[str, list[Any]], options: dict[str, Any]) -> list[Any]:
+        """What the baseline learns from, so that it faces the rows the saved model faces:
+        the rest of the file's split for dev or test; for a whole file written apart from the
+        corpus (a held-out set), the corpus's train and dev parts, which the shipped model was
+        fitted on (its refit)."""
+        task = options["task"]
+        split = options["split"]
+        if split == "train":
+            raise DataError("--baseline needs rows it did not train on: --split dev, test or all")
+        if split == "all":
+            corpus_rows = load_rows(None)
+            seen = {text_key(row.text) for row in corpus_rows}
+            if any(text_key(row.text) in seen for rows in parts.values() for row in rows):
+                raise DataError(
+                    "--baseline --split all is for a file apart from the corpus; this one shares texts with it"
+                )
+            corpus = split_rows(corpus_rows)
+            return [e for name in ("train", "dev") for e in task_examples(corpus[name], task)]
+        train_parts = ["train"] if split == "dev" else ["train", "dev"]
+        return [e for name in train_parts for e in task_examples(parts[name], task)]
 
     def _print(self, report: dict[str, Any]) -> None:
         def line(name: str, r: dict[str, Any]) -> str:
