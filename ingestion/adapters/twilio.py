@@ -26,6 +26,12 @@ _METADATA_FIELDS = {
     "FromCity": "from_city",
     "SmsStatus": "sms_status",
     "ApiVersion": "api_version",
+    # Advanced Opt-Out says "STOP"/"START"/"HELP" was a keyword Twilio acted on: kept so a "STOP" is
+    # not read downstream as an ordinary one-word message.
+    "OptOutType": "opt_out_type",
+    # WhatsApp senders: the WhatsApp id and the kind of message ("location", "button", ...).
+    "WaId": "wa_id",
+    "MessageType": "message_type",
 }
 
 

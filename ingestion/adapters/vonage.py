@@ -64,6 +64,12 @@ def is_concat(params: dict[str, object]) -> bool:
 
 def check_shape(params: dict[str, object]) -> None:
     """What an inbound SMS must have; the edge answers 400 with this reason."""
+    if "message_uuid" in params and "messageId" not in params:
+        # A Messages API webhook posted here: its fields (message_uuid, from, ...) are another
+        # format, so name the mistake instead of answering "messageId is missing".
+        raise PayloadError(
+            "a Vonage Messages API payload (message_uuid); this endpoint takes the SMS API inbound webhook"
+        )
     for name in ("messageId", "msisdn", "to"):
         if not _text_field(params, name).strip():
             raise PayloadError(f"{name} is missing")

@@ -36,7 +36,16 @@ MAX_EXTRA_CHARS = 4000
 # Column names as other tools export them. A name is first normalised ("Call ID", "call-id",
 # "callId" -> "call_id"), then looked up here; the canonical name wins when both are present.
 ALIASES = {
-    "call_id": ("callid", "call_uuid", "call_ref", "call_reference", "contact_id", "contactid", "interaction_id"),
+    "call_id": (
+        "callid",
+        "call_sid",
+        "call_uuid",
+        "call_ref",
+        "call_reference",
+        "contact_id",
+        "contactid",
+        "interaction_id",
+    ),
     "timestamp": (
         "start_time",
         "call_start",
@@ -49,6 +58,8 @@ ALIASES = {
         "call_datetime",
         "call_date_time",
         "time_stamp",
+        "initiation_timestamp",  # Amazon Connect's contact search CSV export
+        "created_at",  # Zendesk Talk
     ),
     "call_duration": (
         "duration",
@@ -57,6 +68,8 @@ ALIASES = {
         "duration_seconds",
         "duration_secs",
         "duration_sec",
+        "duration_s",  # "Duration (s)"
+        "duration_in_seconds",
         "call_length",
         "call_length_seconds",
         "talk_time",
@@ -78,10 +91,20 @@ def field_name(name: str) -> str:
 
 
 def canonical_names(names: Iterable[str]) -> list[str]:
-    """Each column's name in the canonical vocabulary (aliases resolved unless the real one is there)."""
+    """Each column's name in the canonical vocabulary (aliases resolved unless the real one is there).
+
+    Exports often carry two aliases of one field ("Duration" and "Talk Time", "Start Time" and
+    "Created At"): only the alias listed first in ALIASES takes the canonical name,
+    the others keep their own, so a later column cannot silently overwrite the better one."""
     normal = [field_name(n) for n in names]
     present = set(normal)
-    return [_ALIAS_OF[n] if n in _ALIAS_OF and _ALIAS_OF[n] not in present else n for n in normal]
+    chosen: dict[str, str] = {}
+    for name, aliases in ALIASES.items():
+        if name not in present:
+            found = next((alias for alias in aliases if alias in present), None)
+            if found is not None:
+                chosen[found] = name
+    return [chosen.get(n, n) for n in normal]
 
 
 def missing_required(names: Iterable[str]) -> list[str]:
@@ -225,12 +248,20 @@ class _LineCounter:
         try:
             text = raw.decode("utf-8-sig" if self.line == 1 else "utf-8")
         except UnicodeDecodeError:
-            self.bad_lines.add(self.line)
-            text = raw.decode("utf-8", "replace")
+            # Excel on Windows saves "CSV (Comma delimited)" in Windows-1252, so a "£" or "é" is
+            # one byte that is never valid UTF-8. A line that is not UTF-8 but is valid cp1252 is
+            # read as cp1252 (a UTF-8 line is never misread: it decodes first); bytes cp1252 leaves
+            # undefined still reject the row.
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError:
+                self.bad_lines.add(self.line)
+                text = raw.decode("utf-8", "replace")
         return text + "\n"
 
 
 DELIMITERS = (",", ";", "\t", "|")
+_EXCEL_SEP_HINT = re.compile(r"^sep=([,;\t|]) *$", re.IGNORECASE)
 
 
 def sniff_delimiter(first_line: str) -> str:
@@ -243,7 +274,16 @@ def sniff_delimiter(first_line: str) -> str:
 def csv_rows(stream: BinaryIO) -> Iterator[tuple[int, list[str], str | None]]:
     """(first line of the row, fields, reason it is unreadable or None) for every CSV row."""
     source = _LineCounter(stream)
-    reader = csv.reader(source, strict=True, delimiter=sniff_delimiter(source.peek()))
+    first = source.peek()
+    hint = _EXCEL_SEP_HINT.match(first)
+    if hint is not None:
+        # "sep=;" on the first line is Excel's separator hint, which exports meant for Excel
+        # write; it is not the header. The line still counts, so row numbers match the file.
+        next(source)
+        delimiter = hint.group(1)
+    else:
+        delimiter = sniff_delimiter(first)
+    reader = csv.reader(source, strict=True, delimiter=delimiter)
     while True:
         start = source.line + 1
         try:

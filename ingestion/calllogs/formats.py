@@ -56,8 +56,16 @@ def _head(path: Path, size: int = 64 * 1024) -> bytes:
         raise FileFormatError(f"cannot decompress: {exc}") from exc
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def detect(path: Path) -> str:
-    head = _head(path).lstrip(b"\xef\xbb\xbf \t\r\n")
+    raw_head = _head(path)
+    if raw_head.startswith(UTF16_BOMS):
+        # Excel's "Unicode Text" and some Windows tools write UTF-16; every format here is UTF-8
+        # (or a Windows-1252 CSV), so say what to do instead of "not a known call-log format".
+        raise FileFormatError("the file is UTF-16 text (Excel's 'Unicode Text'); export it as 'CSV UTF-8' instead")
+    head = raw_head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
         return EMPTY
     if head[:1] == b"{":

@@ -123,6 +123,15 @@ def read_timestamp(
     with `date_order="MDY"`; "/", "." or "-" between the parts). A naive time is wall-clock time
     in `zone`.
     """
+    try:
+        return _read_timestamp(value, zone=zone, field_name=field_name, date_order=date_order)
+    except OverflowError:
+        # Year 1 or 9999 (a spreadsheet's "no date" sentinel) shifted by the zone's offset leaves
+        # datetime's range: a bad row, not a crash that fails the whole file at every retry.
+        raise RowError(f"{field_name}: {value!r} is out of range once converted to UTC") from None
+
+
+def _read_timestamp(value: object, *, zone: ZoneInfo, field_name: str, date_order: str) -> tuple[datetime, str]:
     if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
         raise RowError(f"{field_name} is missing")
     if isinstance(value, (int, float)):
@@ -296,7 +305,8 @@ def turns_from_list(items: Iterable[object]) -> list[Turn]:
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             raise RowError(f"transcript turn {position} is not an object with speaker and text")
-        speaker, text = item.get("speaker", ""), item.get("text", "")
+        # Exporters write null for a turn with no words (silence, hold music): an empty turn, not a bad row.
+        speaker, text = item.get("speaker") or "", item.get("text") or ""
         if not isinstance(speaker, str) or not isinstance(text, str):
             raise RowError(f"transcript turn {position}: speaker and text must be text")
         turns.append(Turn(speaker=speaker.strip(), text=text.strip()))
