@@ -82,7 +82,10 @@ def _direct_message(
     if "message" not in event:
         return None  # delivery, read, reaction, postback, referral, optin: not a customer's words
     message = obj(event, "message", path)
-    sender = text(obj(event, "sender", path), "id", f"{path}.sender", required=True)
+    sender_obj = obj(event, "sender", path)
+    # Chat Plugin guests have no PSID yet: Meta sends sender.user_ref instead of sender.id.
+    user_ref = "" if sender_obj.get("id") else text(sender_obj, "user_ref", f"{path}.sender")
+    sender = user_ref or text(sender_obj, "id", f"{path}.sender", required=True)
     mid = text(message, "mid", f"{path}.message", required=True)
     if message.get("is_echo") or sender == owner:
         return None  # the Page's / account's own message, echoed back
@@ -103,6 +106,13 @@ def _direct_message(
     reply_to = obj(message, "reply_to", f"{path}.message", required=False)
     if reply_to.get("mid"):
         metadata["reply_to"] = reply_to["mid"]
+    # An Instagram story reply ("is this back in stock?") means little without the story it answers.
+    story = obj(reply_to, "story", f"{path}.message.reply_to", required=False)
+    if story:
+        metadata["reply_to_story"] = text(story, "id", f"{path}.message.reply_to.story")
+        metadata["reply_to_story_url"] = text(story, "url", f"{path}.message.reply_to.story")
+    if user_ref:
+        metadata["user_ref"] = user_ref
     return InboundMessage(
         source=Source.SOCIAL,
         channel=Channel.INSTAGRAM_DM if kind == "instagram" else Channel.FACEBOOK_DM,
@@ -130,11 +140,21 @@ def _feed_item(owner: str, value: dict[str, Any], path: str, entry_time: datetim
     key = "comment_id" if item == "comment" else "post_id"
     item_id = text(value, key, path, required=True)
     body = clean_text(text(value, "message", path))
-    attachments = [
-        Attachment(url=url, content_type=ctype)
-        for url, ctype in ((text(value, "photo", path), "image/*"), (text(value, "video", path), "video/*"))
-        if url
-    ]
+    urls = [(text(value, "photo", path), "image/*"), (text(value, "video", path), "video/*")]
+    # A multi-photo visitor post lists every photo in `photos` (its first one may also be in `photo`).
+    photos = value.get("photos")
+    if photos is not None and not isinstance(photos, list):
+        raise PayloadError(f"{path}.photos must be a list")
+    for index, photo in enumerate(photos or []):
+        if not isinstance(photo, str):
+            raise PayloadError(f"{path}.photos[{index}] must be a string")
+        urls.append((photo, "image/*"))
+    seen: set[str] = set()
+    attachments = []
+    for url, ctype in urls:
+        if url and url not in seen:
+            seen.add(url)
+            attachments.append(Attachment(url=url, content_type=ctype))
     if not body and not attachments:
         return None
     created = value.get("created_time")
@@ -281,7 +301,8 @@ def _whatsapp_message(message: dict[str, Any], path: str) -> tuple[str, list[Att
         place = obj(message, "location", path)
         parts = [text(place, key, f"{path}.location") for key in ("name", "address")]
         latitude, longitude = place.get("latitude"), place.get("longitude")
-        if not isinstance(latitude, (int, float)) or not isinstance(longitude, (int, float)):
+        # bool is an int to Python, but `true` is no coordinate.
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in (latitude, longitude)):
             raise PayloadError(f"{path}.location needs a numeric latitude and longitude")
         extra["location"] = {"latitude": latitude, "longitude": longitude}
         return clean_text(" ".join(p for p in [*parts, f"({latitude}, {longitude})"] if p)), [], extra

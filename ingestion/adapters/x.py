@@ -28,9 +28,13 @@ def check_shape(payload: dict[str, Any]) -> None:
 
 
 def extract(payload: dict[str, Any], received_at: datetime) -> list[InboundMessage]:
+    if "user_event" in payload and "for_user_id" not in payload:
+        return []  # an app revocation: documented, addressed to the app, not to a user; lake only
     check_shape(payload)
     us = text(payload, "for_user_id", "payload", required=True)
     users: dict[str, Any] = payload["users"] if isinstance(payload.get("users"), dict) else {}
+    # true when the author of a mention has blocked us: still their complaint, but we cannot answer it there.
+    blocked = payload.get("user_has_blocked") in (True, "true")
     found: list[InboundMessage] = []
     for path, event in items(payload, "direct_message_events", "payload"):
         message = _direct_message(us, users, event, path, received_at)
@@ -39,6 +43,8 @@ def extract(payload: dict[str, Any], received_at: datetime) -> list[InboundMessa
     for path, tweet in items(payload, "tweet_create_events", "payload"):
         message = _tweet(us, tweet, path, received_at)
         if message:
+            if blocked:
+                message.metadata["user_has_blocked"] = True
             found.append(message)
     return found
 
@@ -61,18 +67,19 @@ def _direct_message(
     data = obj(create, "message_data", f"{path}.message_create")
     data_path = f"{path}.message_create.message_data"
     body = clean_text(text(data, "text", data_path), unescape_html=True)
-    attachments = []
     attachment = obj(data, "attachment", data_path, required=False)
     media = obj(attachment, "media", f"{data_path}.attachment", required=False)
-    if media.get("media_url_https"):
-        attachments.append(
-            Attachment(url=str(media["media_url_https"]), content_type=_MEDIA_TYPES.get(str(media.get("type")), ""))
-        )
+    attachments = _media(media, f"{data_path}.attachment.media")
     if not body and not attachments:
         return None
     profile: dict[str, Any] = users[sender] if isinstance(users.get(sender), dict) else {}
     stamp = event.get("created_timestamp")
     recipient = text(obj(create, "target", f"{path}.message_create", required=False), "recipient_id", path)
+    metadata = {"user_id": sender, "for_user_id": us, "recipient_id": recipient}
+    # The option the customer tapped ("not_resolved") is sharper than its label.
+    quick_reply = obj(data, "quick_reply_response", data_path, required=False)
+    if quick_reply.get("metadata"):
+        metadata["quick_reply"] = text(quick_reply, "metadata", f"{data_path}.quick_reply_response")
     return InboundMessage(
         source=Source.SOCIAL,
         channel=Channel.X_DM,
@@ -83,7 +90,7 @@ def _direct_message(
         customer_handle=str(profile.get("screen_name") or sender),
         customer_name=clean_text(str(profile.get("name") or ""), unescape_html=True),
         attachments=attachments,
-        metadata={"user_id": sender, "for_user_id": us, "recipient_id": recipient},
+        metadata=metadata,
     )
 
 
@@ -93,21 +100,25 @@ def _tweet(us: str, tweet: dict[str, Any], path: str, received_at: datetime) -> 
     user_id = text(user, "id_str", f"{path}.user") or text(user, "id", f"{path}.user", required=True)
     if user_id == us:
         return None  # our own tweet or reply
-    if "retweeted_status" in tweet:
+    if tweet.get("retweeted_status"):  # not `in`: some relays serialise an absent field as null
         return None  # a retweet repeats someone else's words
     extended = obj(tweet, "extended_tweet", path, required=False)
     full = text(extended, "full_text", f"{path}.extended_tweet") or text(tweet, "full_text", path)
     body = clean_text(full or text(tweet, "text", path), unescape_html=True)
+    source_path = f"{path}.extended_tweet" if extended.get("extended_entities") else path
     media_source = extended if extended.get("extended_entities") else tweet
+    entities_path = f"{source_path}.extended_entities"
     attachments = [
-        Attachment(url=str(m["media_url_https"]), content_type=_MEDIA_TYPES.get(str(m.get("type")), ""))
-        for _, m in items(obj(media_source, "extended_entities", path, required=False), "media", path)
-        if m.get("media_url_https")
+        attachment
+        for media_path, m in items(
+            obj(media_source, "extended_entities", source_path, required=False), "media", entities_path
+        )
+        for attachment in _media(m, media_path)
     ]
     if not body and not attachments:
         return None
     metadata: dict[str, Any] = {"user_id": user_id, "for_user_id": us}
-    for key in ("in_reply_to_status_id_str", "in_reply_to_user_id_str", "conversation_id_str"):
+    for key in ("in_reply_to_status_id_str", "in_reply_to_user_id_str", "conversation_id_str", "quoted_status_id_str"):
         if tweet.get(key):
             metadata[key.removesuffix("_str")] = str(tweet[key])
     return InboundMessage(
@@ -122,6 +133,25 @@ def _tweet(us: str, tweet: dict[str, Any], path: str, received_at: datetime) -> 
         attachments=attachments,
         metadata=metadata,
     )
+
+
+def _media(media: dict[str, Any], path: str) -> list[Attachment]:
+    """One attachment for a media object; none when it has no URL."""
+    kind = text(media, "type", path)
+    if kind in ("video", "animated_gif"):
+        # media_url_https of a video or GIF is its JPEG thumbnail; the file is the best mp4 variant.
+        variants = items(obj(media, "video_info", path, required=False), "variants", f"{path}.video_info")
+        mp4 = [v for _, v in variants if v.get("content_type") == "video/mp4" and v.get("url")]
+        if mp4:
+            best = max(mp4, key=_bitrate)
+            return [Attachment(url=str(best["url"]), content_type="video/mp4")]
+    url = text(media, "media_url_https", path)
+    return [Attachment(url=url, content_type=_MEDIA_TYPES.get(kind, ""))] if url else []
+
+
+def _bitrate(variant: dict[str, Any]) -> int:
+    value = variant.get("bitrate")
+    return value if isinstance(value, int) else 0
 
 
 def _tweet_time(tweet: dict[str, Any], path: str, received_at: datetime) -> datetime:
