@@ -73,6 +73,7 @@ ALIASES = {
         "call_length",
         "call_length_seconds",
         "talk_time",
+        "call_time",  # Five9's "CALL TIME" is the call's length (when DATE and TIME give the start)
     ),
     "transcript": ("transcription", "call_transcript", "conversation", "transcript_text"),
     "caller": ("caller_id", "callerid", "caller_number", "customer_number", "customer_phone", "ani", "from_number"),
@@ -100,10 +101,15 @@ def canonical_names(names: Iterable[str]) -> list[str]:
     present = set(normal)
     chosen: dict[str, str] = {}
     for name, aliases in ALIASES.items():
-        if name not in present:
-            found = next((alias for alias in aliases if alias in present), None)
-            if found is not None:
-                chosen[found] = name
+        if name in present:
+            continue
+        if name == "timestamp" and {"date", "time"} <= present:
+            # "Call Time" is a start time in some exports and a length in others (Five9): next to
+            # separate date and time columns it cannot be the start, so it is left to call_duration.
+            aliases = tuple(alias for alias in aliases if alias != "call_time")
+        found = next((alias for alias in aliases if alias in present and alias not in chosen), None)
+        if found is not None:
+            chosen[found] = name
     return [chosen.get(n, n) for n in normal]
 
 

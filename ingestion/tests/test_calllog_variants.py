@@ -177,3 +177,25 @@ def test_a_call_repeated_within_an_export_is_stored_once(
     assert (file.outcome, file.calls, file.new_calls, file.duplicates, file.rejected) == ("ingested", 3, 2, 1, 1)
     first = Message.objects.get(source="call_center", external_id="GEN-1")
     assert "next day" in first.text  # the first row wins; the later copy does not overwrite it
+
+
+def test_five9_call_time_beside_date_and_time_columns_is_the_calls_length_not_its_start(tmp_path: Path) -> None:
+    # Five9's call log report: DATE and TIME give the start, CALL TIME (hh:mm:ss) the length.
+    path = tmp_path / "five9.csv"
+    path.write_text(
+        "CALL ID,DATE,TIME,CALL TIME,TRANSCRIPT\r\n"
+        "F9-77,2025/10/25,09:15:00,00:05:23,my router has been dropping out every evening\r\n"
+    )
+    items = list(formats.records(formats.detect(path), path, zone=ZONE))
+    calls = [item for item in items if isinstance(item, CallRecord)]
+    assert [item for item in items if isinstance(item, RowReject)] == []
+    assert [(c.call_id, c.duration_seconds, c.occurred_at) for c in calls] == [
+        ("F9-77", 323.0, datetime(2025, 10, 25, 8, 15, tzinfo=UTC))  # 09:15 BST
+    ]
+
+
+def test_call_time_alone_is_still_the_start_time(tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("call_id,call_time,duration,transcript\nC-1,2025-10-25T09:15:00Z,60,hello\n")
+    calls = [i for i in formats.records(formats.detect(path), path, zone=ZONE) if isinstance(i, CallRecord)]
+    assert [(c.occurred_at, c.duration_seconds) for c in calls] == [(datetime(2025, 10, 25, 9, 15, tzinfo=UTC), 60.0)]
