@@ -1,10 +1,12 @@
-"""POST /webhooks/vonage/inbound-sms/: Vonage SMS API inbound messages, JSON or form, signed with `sig`,
-and concatenated SMS reassembled into one message whatever order (and however often) the parts arrive."""
+"""POST (or GET) /webhooks/vonage/inbound-sms/: Vonage SMS API inbound messages, JSON, form or query
+string, signed with `sig`, and concatenated SMS reassembled into one message whatever order (and however
+often) the parts arrive."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -74,6 +76,29 @@ def test_each_configured_method_accepts_its_own_signatures_and_refuses_the_other
 
 
 # --- single messages ----------------------------------------------------------------------
+
+
+def test_a_number_set_to_deliver_by_get_is_accepted_with_the_query_string_kept_in_the_lake(
+    client: Client, file_lake, django_capture_on_commit_callbacks
+) -> None:
+    # The dashboard's "GET" webhook method: the same parameters and signature, in the query string.
+    query = urlencode(vonage_signed(INBOUND))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(f"{VONAGE_PATH}?{query}")
+    assert response.status_code == 200
+    event = RawEvent.objects.get()
+    assert event.lake_key.endswith(".form") and file_lake.read(event.lake_key) == query.encode()
+    assert event.headers["Request-Method"] == "GET"
+    message = Message.objects.get()
+    assert message.text.startswith("Hi, I was charged £12.50 twice")
+    assert message.external_id == f"vonage:{INBOUND['messageId']}"
+
+
+def test_an_unsigned_get_is_403_and_nothing_is_kept(client: Client, file_lake) -> None:
+    unsigned = {k: v for k, v in INBOUND.items() if k != "sig"}
+    assert client.get(f"{VONAGE_PATH}?{urlencode(unsigned)}").status_code == 403
+    assert client.get(VONAGE_PATH).status_code == 403  # a bare probe of the URL
+    assert not RawEvent.objects.exists() and list(file_lake.list("")) == []
 
 
 def test_a_json_inbound_sms_becomes_one_message_with_vonages_time(

@@ -105,7 +105,14 @@ def _malformed(*, name: str, source: str, body: bytes, ext: str, reason: str, he
 
 
 def _receive(
-    *, name: str, source: str, body: bytes, ext: str, request: HttpRequest, headers: dict[str, str]
+    *,
+    name: str,
+    source: str,
+    body: bytes,
+    ext: str,
+    request: HttpRequest,
+    headers: dict[str, str],
+    content_type: str | None = None,
 ) -> HttpResponse | None:
     """Lake, ledger, enqueue on commit. None when accepted; the 503 answer when the lake is down."""
     try:
@@ -114,7 +121,7 @@ def _receive(
             provider=name,
             body=body,
             ext=ext,
-            content_type=request.META.get("CONTENT_TYPE", ""),
+            content_type=request.META.get("CONTENT_TYPE", "") if content_type is None else content_type,
             headers=headers,
         )
     except LakeUnavailable as exc:
@@ -201,12 +208,21 @@ def _twilio_unreadable(request: HttpRequest, body: bytes, error: PayloadError) -
 # --- Vonage -------------------------------------------------------------------------------
 
 
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
 @csrf_exempt
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 @webhook("vonage", setting_name="VONAGE_SIGNATURE_SECRET")
 def vonage_inbound_sms(request: HttpRequest) -> HttpResponse:
-    body = request.body
-    content_type = request.META.get("CONTENT_TYPE", "")
+    if request.method == "GET":
+        # Vonage's dashboard can deliver inbound SMS as GET: the parameters are the query string,
+        # kept in the lake as the delivery's bytes (a form body, to the worker's adapter).
+        body = request.META.get("QUERY_STRING", "").encode("latin-1")
+        content_type = FORM_CONTENT_TYPE
+    else:
+        body = request.body
+        content_type = request.META.get("CONTENT_TYPE", "")
     try:
         params = vonage_adapter.parse_params(body, content_type)
     except PayloadError:
@@ -218,11 +234,21 @@ def vonage_inbound_sms(request: HttpRequest) -> HttpResponse:
         return _forbidden("vonage", "sig is missing or does not match")
     ext = "json" if "json" in content_type.lower() else "form"
     headers = _headers(request, ("User-Agent",))
+    if request.method == "GET":
+        headers.update({"Content-Type": content_type, "Request-Method": "GET"})
     try:
         vonage_adapter.check_shape(params)
     except PayloadError as exc:
         return _malformed(name="vonage", source=Source.SMS, body=body, ext=ext, reason=str(exc), headers=headers)
-    failed = _receive(name="vonage", source=Source.SMS, body=body, ext=ext, request=request, headers=headers)
+    failed = _receive(
+        name="vonage",
+        source=Source.SMS,
+        body=body,
+        ext=ext,
+        request=request,
+        headers=headers,
+        content_type=content_type,
+    )
     return failed or HttpResponse(status=200)
 
 
