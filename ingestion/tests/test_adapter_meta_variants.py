@@ -5,7 +5,6 @@ lake only, and what is malformed. The adapter is pure, so these call `extract` d
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,21 +12,18 @@ import pytest
 
 from ingestion.adapters.base import InboundMessage, PayloadError
 from ingestion.adapters.meta import extract
-from ingestion.tests.webhook_helpers import payload
+from ingestion.tests.webhook_helpers import json_payload, messages_by_id
 
 RECEIVED = datetime(2025, 10, 25, 20, 0, tzinfo=UTC)
 PAGE, CUSTOMER, IG_ACCOUNT, IG_CUSTOMER = "104857362819044", "7284619350127733", "17841400000000001", "6178340012998877"
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(payload(name))
-    return data
+    return json_payload(name)
 
 
 def by_id(messages: list[InboundMessage]) -> dict[str, InboundMessage]:
-    found = {m.external_id.removeprefix("meta:"): m for m in messages}
-    assert len(found) == len(messages), "an external id came out twice"
-    return found
+    return messages_by_id(messages, "meta:")
 
 
 def messenger_event(event: dict[str, Any], *, key: str = "messaging") -> dict[str, Any]:

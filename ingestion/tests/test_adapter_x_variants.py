@@ -4,7 +4,6 @@ no customer words. The adapter is pure, so these call `extract` directly."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,21 +11,18 @@ import pytest
 
 from ingestion.adapters.base import InboundMessage, PayloadError
 from ingestion.adapters.x import extract
-from ingestion.tests.webhook_helpers import payload
+from ingestion.tests.webhook_helpers import json_payload, messages_by_id
 
 RECEIVED = datetime(2025, 10, 25, 20, 0, tzinfo=UTC)
 US, RAJ = "1234567890123456789", "1712345678901234567"
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(payload(name))
-    return data
+    return json_payload(name)
 
 
 def by_id(messages: list[InboundMessage]) -> dict[str, InboundMessage]:
-    found = {m.external_id.removeprefix("x:"): m for m in messages}
-    assert len(found) == len(messages), "an external id came out twice"
-    return found
+    return messages_by_id(messages, "x:")
 
 
 # --- tweets -------------------------------------------------------------------------------

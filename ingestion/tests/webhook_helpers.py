@@ -121,6 +121,14 @@ def json_payload(name: str) -> dict[str, Any]:
     return json.loads(payload(name))
 
 
+def messages_by_id(messages: Sequence[Any], prefix: str) -> dict[str, Any]:
+    """An adapter's messages keyed by their provider id (the external id without `prefix`);
+    fails when one id comes out twice."""
+    found = {m.external_id.removeprefix(prefix): m for m in messages}
+    assert len(found) == len(messages), "an external id came out twice"
+    return found
+
+
 def compact(data: dict[str, Any]) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
