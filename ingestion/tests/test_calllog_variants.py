@@ -139,14 +139,18 @@ def test_naive_times_on_dst_edges_say_which_instant_was_taken(value: str, expect
     assert read_timestamp(value, zone=ZONE) == (expected, note)
 
 
-@pytest.mark.django_db
-def test_the_hourly_job_ingests_a_windows_1252_export_keeps_the_raw_file_and_reports_the_bad_row(
-    file_lake: Lake,
-    monkeypatch: pytest.MonkeyPatch,
-    settings,  # type: ignore[no-untyped-def]
-) -> None:
+@pytest.fixture
+def london_job(monkeypatch: pytest.MonkeyPatch, settings) -> None:  # type: ignore[no-untyped-def]
+    """The hourly job as configured for a London call centre, with a keyword classifier."""
     settings.CALL_LOG_SOURCE_TZ = LONDON
     monkeypatch.setattr("ingestion.bulk.classify_texts", KeywordClassifier())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("london_job")
+def test_the_hourly_job_ingests_a_windows_1252_export_keeps_the_raw_file_and_reports_the_bad_row(
+    file_lake: Lake,
+) -> None:
     body = (PAYLOADS / "calllog_variant_excel_cp1252.csv").read_bytes()
     drop(file_lake, "2025-10-25/five9.csv", body)
 
@@ -163,13 +167,8 @@ def test_the_hourly_job_ingests_a_windows_1252_export_keeps_the_raw_file_and_rep
 
 
 @pytest.mark.django_db
-def test_a_call_repeated_within_an_export_is_stored_once(
-    file_lake: Lake,
-    monkeypatch: pytest.MonkeyPatch,
-    settings,  # type: ignore[no-untyped-def]
-) -> None:
-    settings.CALL_LOG_SOURCE_TZ = LONDON
-    monkeypatch.setattr("ingestion.bulk.classify_texts", KeywordClassifier())
+@pytest.mark.usefixtures("london_job")
+def test_a_call_repeated_within_an_export_is_stored_once(file_lake: Lake) -> None:
     drop(file_lake, "2025-10-25/genesys.csv", (PAYLOADS / "calllog_variant_genesys_semicolon.csv").read_bytes())
 
     (file,) = call_logs_ingest().files
