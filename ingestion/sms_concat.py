@@ -58,7 +58,8 @@ class SmsConcatGroup(models.Model):
     """The parts of one long message."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slot = models.ForeignKey(SmsConcatSlot, on_delete=models.CASCADE, related_name="groups")
+    # db_index off: smsconcatgroup_open (slot, completed_at) leads with it.
+    slot = models.ForeignKey(SmsConcatSlot, on_delete=models.CASCADE, related_name="groups", db_index=False)
     total = models.PositiveSmallIntegerField()
     first_received_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -74,7 +75,8 @@ class SmsConcatGroup(models.Model):
 class SmsConcatPart(models.Model):
     provider = models.CharField(max_length=30)
     part_id = models.CharField(max_length=100, help_text="The provider's id for this part (Vonage messageId).")
-    group = models.ForeignKey(SmsConcatGroup, on_delete=models.CASCADE, related_name="parts")
+    # db_index off: the UNIQUE (group, number) leads with it.
+    group = models.ForeignKey(SmsConcatGroup, on_delete=models.CASCADE, related_name="parts", db_index=False)
     number = models.PositiveSmallIntegerField()
     text = models.TextField(blank=True, help_text="As received: never cleaned, a part may end mid-word.")
     occurred_at = models.DateTimeField()
