@@ -30,6 +30,20 @@ def test_every_holdout_row_is_labelled_in_the_projects_taxonomy(path: Path) -> N
     categories = {slug for slug, _, _ in DEFAULT_CATEGORIES}
     for row in read_labelled_file(path):
         if row.label == "complaint":
-            assert row.category in categories, row.text
+            assert row.category in categories and not row.reason, row.text
         else:
             assert row.label == "not_complaint" and row.reason in NOT_COMPLAINT_REASONS, row.text
+            assert not row.category, row.text
+
+
+def test_the_holdout_files_do_not_repeat_each_other() -> None:
+    # Each file is a measurement of its own; a text in two of them would be counted twice.
+    seen: dict[str, str] = {}
+    repeated = []
+    for path in HOLDOUT:
+        for row in read_labelled_file(path):
+            key = text_key(row.text)
+            if key in seen and seen[key] != path.name:
+                repeated.append((seen[key], path.name, row.text))
+            seen.setdefault(key, path.name)
+    assert repeated == []
