@@ -18,6 +18,9 @@ ALLOWED_TYPES = {
 }
 
 
+_TYPE_OF_EXT = {ext: content_type for content_type, exts in ALLOWED_TYPES.items() for ext in exts}
+
+
 class AttachmentRejected(ValueError):
     pass
 
@@ -53,16 +56,14 @@ def clean_attachment(*, filename: str, data: bytes, max_bytes: int) -> CleanAtta
     content_type = sniff_type(data[:16])
     if content_type is None:
         raise AttachmentRejected(f"“{filename}” is not a PNG, JPEG, WebP or PDF file.")
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if ext not in ALLOWED_TYPES[content_type]:
-        expected = ", ".join(f".{e}" for e in ALLOWED_TYPES[content_type])
-        raise AttachmentRejected(
-            f"“{filename}” does not match its contents (it is {content_type}; expected a name ending {expected})."
-        )
+    # The bytes decide, not the name: phones and browsers save JPEGs as .jfif or .png, screenshots
+    # arrive renamed, and a customer cannot fix that from a phone. What is stored is safe either
+    # way (images are decoded and encoded again, a PDF is kept as a PDF); the stored name gets the
+    # extension of what the file really is.
     if content_type == "application/pdf":
         if b"%%EOF" not in data[-2048:]:
             raise AttachmentRejected(f"“{filename}” is not a complete PDF file.")
-        return CleanAttachment(filename=_safe_name(filename), content_type=content_type, ext="pdf", data=data)
+        return CleanAttachment(filename=_named_as(filename, "pdf"), content_type=content_type, ext="pdf", data=data)
     return _reencode_image(filename=filename, data=data, content_type=content_type)
 
 
@@ -90,7 +91,17 @@ def _reencode_image(*, filename: str, data: bytes, content_type: str) -> CleanAt
         raise AttachmentRejected(f"“{filename}” has too many pixels.") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise AttachmentRejected(f"“{filename}” is not a readable image.") from exc
-    return CleanAttachment(filename=_safe_name(filename), content_type=content_type, ext=ext, data=out.getvalue())
+    return CleanAttachment(filename=_named_as(filename, ext), content_type=content_type, ext=ext, data=out.getvalue())
+
+
+def _named_as(filename: str, ext: str) -> str:
+    """The customer's file name, made safe, ending in the extension of what the file is."""
+    name = _safe_name(filename)
+    stem, dot, current = name.rpartition(".")
+    if dot and stem and current.lower() in ALLOWED_TYPES[_TYPE_OF_EXT[ext]]:
+        return name  # already right ("IMG_0042.JPEG" stays as the customer named it)
+    base = (stem if dot else name) or "attachment"
+    return f"{base[: 99 - len(ext)]}.{ext}"
 
 
 def _safe_name(filename: str) -> str:
