@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,9 @@ from django.db.models import Q, QuerySet
 
 from classification.taxonomy import NOT_COMPLAINT_REASONS
 from ingestion.models import Message, RawEvent
+from warehouse.references import normalise_reference
+
+_REFERENCE = re.compile(r"^CMP-\d{8}-[0-9A-Z]{5}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,13 @@ def filtered_messages(*, reason: str = "", text: str = "") -> QuerySet[Message]:
         qs = qs.filter(not_complaint_reason=reason)
     if text.strip():
         term = text.strip()
-        qs = qs.filter(Q(text__icontains=term) | Q(customer_handle__icontains=term))
+        match = Q(text__icontains=term) | Q(customer_handle__icontains=term)
+        if _REFERENCE.match(term):
+            # The web form tells the customer a reference before the classifier runs; when it then
+            # filters the message out, the reference is only in the message's metadata, and the
+            # customer who calls back quotes it.
+            match |= Q(metadata__reference=normalise_reference(term))
+        qs = qs.filter(match)
     return qs
 
 

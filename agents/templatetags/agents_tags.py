@@ -8,7 +8,15 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from agents import permissions
+
 register = template.Library()
+
+
+@register.filter
+def is_agent(user: Any) -> bool:
+    """The site's navigation offers the queue only to those it would let in (not analysts)."""
+    return permissions.is_agent(user)
 
 
 @register.filter
@@ -24,9 +32,17 @@ def age(value: datetime | None) -> str:
 
 
 @register.filter
-def first_line(value: str, length: int = 140) -> str:
-    line = next((part.strip() for part in (value or "").splitlines() if part.strip()), "")
-    return line if len(line) <= length else line[: length - 1].rstrip() + "…"
+def reason_list(values: Any) -> str:
+    """Urgency reasons as words: "threat_to_leave, repeated_contact" -> "threat to leave, repeated contact"."""
+    return ", ".join(str(value).replace("_", " ") for value in values or [])
+
+
+@register.filter
+def preview(value: str, length: int = 200) -> str:
+    """The start of the text on one line. Not just its first line: a call transcript or a web form
+    often opens with "Hello," on a line of its own, which tells an agent scanning the queue nothing."""
+    text = " ".join((value or "").split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 
 @register.filter

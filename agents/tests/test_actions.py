@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from agents.tests.conftest import client_for, create_complaint
 from classification.models import Feedback
@@ -289,3 +292,35 @@ def test_api_bulk_assign_and_resolve_report_done_and_conflicts(agent, other_agen
     assert [c["reference"] for c in body["conflicts"]] == [theirs.reference]
     body = api_post(agent, "/api/v1/complaints/bulk/resolve/", {"ids": ids, "note": "Fixed"}).json()
     assert len(body["done"]) == 2 and len(body["conflicts"]) == 1
+
+
+def test_resolving_from_a_filtered_queue_keeps_the_way_back_to_it(agent) -> None:
+    complaint = create_complaint(source="sms")
+    detail = f"/agents/complaints/{complaint.pk}/?next=%2Fagents%2F%3Fsource%3Dsms"
+    client = client_for(agent)
+    html = client.get(detail).content.decode()
+    resolve_form = html[html.index('id="resolve-form"') : html.index("</form>", html.index('id="resolve-form"'))]
+    assert f'name="next" value="{detail.replace("&", "&amp;")}"' in resolve_form
+    assert 'name="queue" value="/agents/?source=sms"' in resolve_form
+    response = client.post(f"/agents/complaints/{complaint.pk}/resolve/", {"note": "Done", "next": detail})
+    assert response["Location"] == detail
+    assert 'href="/agents/?source=sms" class="back"' in client.get(response["Location"]).content.decode()
+
+
+def test_resolve_and_next_stays_within_the_filters_of_the_queue_being_worked(agent) -> None:
+    now = timezone.now()
+    first = create_complaint(source="sms", channel="sms", received_at=now - timedelta(hours=3))
+    create_complaint(source="social", channel="x_mention", received_at=now - timedelta(hours=2))
+    sms_next = create_complaint(source="sms", channel="sms", received_at=now - timedelta(hours=1))
+    client = client_for(agent)
+    html = client.get(f"/agents/complaints/{first.pk}/?next=%2Fagents%2F%3Fsource%3Dsms").content.decode()
+    assert f'href="/agents/complaints/{sms_next.pk}/?next=%2Fagents%2F%3Fsource%3Dsms" class="next-link"' in html
+    response = client.post(
+        f"/agents/complaints/{first.pk}/resolve/", {"note": "Done", "then": "next", "queue": "/agents/?source=sms"}
+    )
+    assert response["Location"] == f"/agents/complaints/{sms_next.pk}/?next=%2Fagents%2F%3Fsource%3Dsms"
+    # The last one of the filtered queue leads back to that queue, not to the whole queue.
+    response = client.post(
+        f"/agents/complaints/{sms_next.pk}/resolve/", {"note": "Done", "then": "next", "queue": "/agents/?source=sms"}
+    )
+    assert response["Location"] == "/agents/?source=sms"

@@ -188,16 +188,14 @@ def test_the_second_agent_to_resolve_is_told_who_won(page: Any, live_server: Any
     assert target.resolution_note == "Reshipped the parcel."
 
 
-def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_server: Any) -> None:
+def seed_filtered_messages() -> None:
+    """Three messages the classifier filtered out, as the worker would have stored them."""
     import uuid
 
     from django.utils import timezone
 
     from ingestion.models import Message, RawEvent
 
-    User.objects.create_user("alice", password="correct horse", is_staff=True).groups.add(
-        Group.objects.get_or_create(name="agents")[0]
-    )
     now = timezone.now()
     event = RawEvent.objects.create(
         source="social",
@@ -229,6 +227,13 @@ def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_ser
             complaint_confidence=0.3,
             model_version="m-1",
         )
+
+
+def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_server: Any) -> None:
+    User.objects.create_user("alice", password="correct horse", is_staff=True).groups.add(
+        Group.objects.get_or_create(name="agents")[0]
+    )
+    seed_filtered_messages()
     log_in(page, live_server, "alice", "correct horse")
     page.click("text=Filtered messages")
     page.wait_for_url("**/agents/messages/filtered/")
@@ -242,3 +247,25 @@ def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_ser
     assert page.locator("[data-row]").count() == 2
     complaint = Complaint.objects.get()
     assert complaint.category == "service_outage" and complaint.customer_handle == "@dave"
+
+
+@pytest.mark.parametrize("path", ["/agents/", "/agents/messages/filtered/"])
+def test_on_a_phone_the_lists_scroll_sideways_by_themselves_not_the_whole_page(
+    browser: Any, live_server: Any, path: str
+) -> None:
+    User.objects.create_user("alice", password="correct horse", is_staff=True).groups.add(
+        Group.objects.get_or_create(name="agents")[0]
+    )
+    seed_queue()
+    seed_filtered_messages()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    try:
+        log_in(phone, live_server, "alice", "correct horse")
+        phone.goto(f"{live_server.url}{path}")
+        assert phone.locator("[data-row]").count() > 0
+        shot(phone, "phone" + path.replace("/", "-").rstrip("-"))
+        # A page wider than the screen pushes the top bar and the search off it.
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

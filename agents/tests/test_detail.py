@@ -114,3 +114,22 @@ def test_an_agent_cannot_fetch_attachments_of_a_complaint_outside_their_view(age
     )
     assert client_for(agent).get(f"/agents/complaints/{complaint.pk}/attachments/0/").status_code == 404
     assert client_for(other_agent).get(f"/agents/complaints/{complaint.pk}/attachments/0/").status_code == 200
+
+
+def test_after_a_category_change_the_confidence_stays_with_the_classifiers_own_label(agent) -> None:
+    complaint = create_complaint(category="billing", category_confidence=0.91)
+    client = client_for(agent)
+    client.post(f"/agents/complaints/{complaint.pk}/relabel/", {"category": "delivery", "expected": "billing"})
+    html = client.get(f"/agents/complaints/{complaint.pk}/").content.decode()
+    assert '<dt>Classifier says</dt><dd>Billing and payments <span class="conf conf-high">91%</span></dd>' in html
+    assert '<dd data-category="agent">Delivery and orders <span class="muted">(alice)</span></dd>' in html
+    assert 'Delivery and orders <span class="conf' not in html  # the model never said delivery
+    assert "Billing and payments → Delivery and orders" in html  # the history names categories too
+
+
+def test_urgency_reasons_read_as_words(agent) -> None:
+    complaint = create_complaint(urgent=True, urgency_reasons=["threat_to_leave", "repeated_contact"])
+    client = client_for(agent)
+    html = client.get(f"/agents/complaints/{complaint.pk}/").content.decode()
+    assert "Urgent because: threat to leave, repeated contact</p>" in html
+    assert 'title="threat to leave, repeated contact">urgent</span>' in client.get("/agents/").content.decode()

@@ -98,3 +98,19 @@ def test_the_api_lists_and_promotes_with_409_on_a_repeat(agent) -> None:
     again = client.post(f"/api/v1/messages/{message.pk}/promote/", {}, content_type="application/json")
     assert again.status_code == 409
     assert client.get("/api/v1/messages/filtered/").json()["results"] == []
+
+
+def test_a_web_form_reference_finds_its_message_after_the_classifier_filtered_it(agent) -> None:
+    # The customer was told CMP-20261126-HGNSA at once; the classifier then said "not a complaint".
+    filtered_message(
+        text="My refund never arrived",
+        source="web_form",
+        channel="web_form",
+        metadata={"reference": "CMP-20261126-HGNSA"},
+    )
+    filtered_message(text="Another message altogether")
+    client = client_for(agent)
+    queue = client.get("/agents/?q=CMP-20261126-HGNSA").content.decode()
+    assert 'href="/agents/messages/filtered/?q=CMP-20261126-HGNSA" data-search-filtered' in queue
+    html = client.get("/agents/messages/filtered/?q=cmp-20261126-hgnsa").content.decode()  # typed as said
+    assert "My refund never arrived" in html and "Another message" not in html

@@ -157,3 +157,26 @@ def test_token_authentication_works_for_integrations(agent) -> None:
     )
     assert response.status_code == 200
     assert Client().get("/api/v1/complaints/", HTTP_AUTHORIZATION="Token wrong").status_code == 401
+
+
+def test_staff_without_a_role_are_told_where_they_may_go_instead_of_a_bare_403(staff_without_group) -> None:
+    # An analyst logs in, lands on the queue (LOGIN_REDIRECT_URL) and must not hit a dead end.
+    response = client_for(staff_without_group).get("/agents/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "This area is for agents." in html
+    assert '<a href="/dashboard/">dashboard</a>' in html and "supervisors</em> group" in html
+    assert 'href="/agents/"' not in html  # the navigation does not offer the queue they cannot open
+    assert '<a href="/dashboard/">Dashboard</a>' in html and "Log out stan_staff" in html
+
+
+def test_agents_see_the_queue_in_the_navigation(agent) -> None:
+    html = client_for(agent).get("/dashboard/").content.decode()
+    assert '<a href="/agents/">Queue</a>' in html
+
+
+def test_a_missing_complaint_is_a_404_page_in_the_sites_layout(agent) -> None:
+    response = client_for(agent).get("/agents/complaints/00000000-0000-0000-0000-000000000001/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "<h1>Nothing here</h1>" in html and '<a href="/agents/">Back to the queue</a>' in html

@@ -41,7 +41,7 @@ def test_the_queue_lists_open_complaints_urgent_first_with_age_source_category_a
     html = client_for(agent).get("/agents/").content.decode()
     assert row_refs(html) == [urgent.reference, old.reference]
     assert ">2d</td>" in html and ">10m</td>" in html
-    assert "Old problem" in html and "second line" not in html
+    assert "Old problem second line" in html  # the start of the text, its lines joined
     assert 'Billing and payments</span> <span class="conf conf-high">87%</span>' in html
     assert 'title="legal threat">urgent</span>' in html
 
@@ -143,3 +143,11 @@ def test_counts_under_a_word_search_agree_with_the_counts_without_it(agent, othe
     create_complaint(text="My bill is wrong", source="sms", channel="sms", category="billing")
     with_search = get_counts(client, f"?q=router{extra}")
     assert with_search == without
+
+
+def test_a_call_transcript_opening_with_a_greeting_shows_what_the_call_was_about(agent) -> None:
+    create_complaint(
+        source="call_center", channel="call", text="Hi team,\nThe trainers fell apart after a week.\nThanks."
+    )
+    html = client_for(agent).get("/agents/").content.decode()
+    assert '<div class="line">Hi team, The trainers fell apart after a week. Thanks.</div>' in html

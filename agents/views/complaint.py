@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.filters import ComplaintFilter
 from agents.forms import AssignForm, DismissForm, NoteForm, RelabelForm, ResolveForm
 from agents.permissions import agent_required, can_read_raw, is_supervisor
 from agents.selectors import raw_event_for
 from agents.views.queue import safe_next
 from classification.models import Category
 from lake import LakeError, get_lake
-from warehouse.models import Complaint
+from warehouse.models import Complaint, ComplaintEvent
 from warehouse.selectors import (
     OPEN_STATUSES,
     QueuePosition,
@@ -49,12 +51,37 @@ def visible_complaint(request: HttpRequest, pk: Any) -> Complaint:
     return complaint
 
 
-def _next_in_queue(complaint: Complaint, request: HttpRequest) -> Complaint | None:
-    # Open complaints are every agent's to see: no per-person condition (and no OR) needed here.
-    page = complaint_queue_page(
-        complaint_list_base().filter(status__in=OPEN_STATUSES), after=QueuePosition.of(complaint), size=1
-    )
+def _queue_url(request: HttpRequest) -> str:
+    """The queue page this person came from, filters and all (the `next` link); else the plain queue."""
+    return safe_next(request, reverse("agents:queue"))
+
+
+def _queue_params(queue_url: str) -> QueryDict:
+    # Only the queue's own address carries queue filters; any other page's query means nothing here.
+    parts = urlsplit(queue_url)
+    return QueryDict(parts.query) if parts.path == reverse("agents:queue") else QueryDict()
+
+
+def _next_in_queue(complaint: Complaint, request: HttpRequest, queue_url: str) -> Complaint | None:
+    """The open complaint after this one in the queue the agent is working: same filters, same order.
+
+    An agent working "SMS, billing" must not be sent to a social-media complaint by "next".
+    Open complaints are every agent's to see, so the status is narrowed to the open ones: no
+    per-person condition (and no OR) is needed.
+    """
+    params = _queue_params(queue_url).copy()
+    if params.get("status") not in OPEN_STATUSES:
+        params["status"] = "open"
+    filterset = ComplaintFilter(params, queryset=complaint_list_base(), request=request)
+    qs = filterset.qs if filterset.is_valid() else complaint_list_base().filter(status__in=OPEN_STATUSES)
+    page = complaint_queue_page(qs, after=QueuePosition.of(complaint), size=1)
     return page.items[0] if page.items else None
+
+
+def _detail_url(complaint: Complaint, queue_url: str) -> str:
+    """A complaint's page that still knows the way back to the queue it was opened from."""
+    url = reverse("agents:complaint", args=[complaint.pk])
+    return url if queue_url == reverse("agents:queue") else f"{url}?next={quote(queue_url, safe='')}"
 
 
 def _raw_preview(event: Any) -> dict[str, Any] | None:
@@ -80,9 +107,20 @@ def complaint_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     complaint = visible_complaint(request, pk)
     supervisor = is_supervisor(request.user)
     names = dict(Category.objects.values_list("slug", "name"))
+    queue_url = _queue_url(request)
+    next_complaint = _next_in_queue(complaint, request, queue_url) if complaint.is_open else None
+    history = list(complaint_history(complaint_id=complaint.pk))
+    # After an agent changes the category, the confidence still belongs to the model's own label:
+    # the one the first change moved away from. Showing it beside the agent's label would mislead.
+    relabels = [event for event in history if event.action == ComplaintEvent.Action.RELABELLED]
+    model_category = str(relabels[0].data.get("from") or "") if relabels else complaint.category
     context = {
         "complaint": complaint,
-        "history": complaint_history(complaint_id=complaint.pk),
+        "history": history,
+        "relabelled": bool(relabels),
+        "relabelled_by": relabels[-1].actor if relabels else None,
+        "model_category_name": names.get(model_category, model_category),
+        "category_names": names,
         "supervisor": supervisor,
         "hands_on": supervisor or complaint.assigned_to_id in (None, request.user.pk),
         "category_name": names.get(complaint.category, complaint.category),
@@ -93,13 +131,14 @@ def complaint_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             if isinstance(item, dict)
         ],
         "raw": _raw_preview(raw_event_for(raw_event_id=complaint.raw_event_id)) if can_read_raw(request.user) else None,
-        "next_complaint": _next_in_queue(complaint, request) if complaint.is_open else None,
+        "next_complaint": next_complaint,
+        "next_complaint_url": _detail_url(next_complaint, queue_url) if next_complaint else "",
         "note_form": NoteForm(),
         "resolve_form": ResolveForm(),
         "dismiss_form": DismissForm(),
         "relabel_form": RelabelForm(initial={"category": complaint.category, "expected": complaint.category}),
         "assign_form": AssignForm(initial={"assignee": complaint.assigned_to_id}),
-        "back": safe_next(request, reverse("agents:queue")),
+        "back": queue_url,
     }
     return render(request, "agents/detail.html", context)
 
@@ -128,6 +167,8 @@ def complaint_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse
         raise Http404("No such complaint.")
     detail_url = reverse("agents:complaint", args=[complaint.pk])
     back = safe_next(request, detail_url)
+    # Errors show the complaint again, keeping its way back to the queue when the form sent it.
+    again = back if back.startswith(detail_url) else detail_url
     supervisor = is_supervisor(request.user)
     try:
         done = _perform(request, complaint, action, supervisor=supervisor)
@@ -135,16 +176,16 @@ def complaint_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse
         # The other agent won: say so plainly, and show the complaint as it is now, if still visible.
         messages.error(request, str(exc))
         still_visible = complaint_scope(user_id=request.user.pk, see_all=supervisor).filter(pk=complaint.pk).exists()
-        return HttpResponseRedirect(detail_url if still_visible else reverse("agents:queue"))
+        return HttpResponseRedirect(again if still_visible else reverse("agents:queue"))
     except (ValueError, _Invalid) as exc:
         messages.error(request, str(exc))
-        return HttpResponseRedirect(detail_url)
+        return HttpResponseRedirect(again)
     messages.success(request, DONE[action].format(ref=done.reference))
     if action in ("resolve", "dismiss") and request.POST.get("then") == "next":
-        following = _next_in_queue(complaint, request)
-        if following is not None:
-            return HttpResponseRedirect(reverse("agents:complaint", args=[following.pk]))
-        return HttpResponseRedirect(reverse("agents:queue"))
+        # The forms send `queue`: the queue page the agent opened this complaint from.
+        queue_url = safe_next(request, reverse("agents:queue"), name="queue")
+        following = _next_in_queue(complaint, request, queue_url)
+        return HttpResponseRedirect(_detail_url(following, queue_url) if following is not None else queue_url)
     return HttpResponseRedirect(back)
 
 

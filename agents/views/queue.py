@@ -147,8 +147,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(back)
 
 
-def safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
+def safe_next(request: HttpRequest, default: str, *, name: str = "next") -> str:
+    target = request.POST.get(name) or request.GET.get(name) or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

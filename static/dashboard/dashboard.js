@@ -97,9 +97,10 @@
     });
   }
 
-  // Hours as people say them: 20 min, 3 h, 2 d.
+  // Hours as people say them: 30 s, 20 min, 3 h, 2 d.
   function duration(hours) {
     if (hours === null || hours === undefined) { return "–"; }
+    if (hours < 1 / 60) { return Math.round(hours * 3600) + " s"; }
     if (hours < 1) { return Math.round(hours * 60) + " min"; }
     if (hours < 48) { return (hours < 10 ? hours.toFixed(1).replace(/\.0$/, "") : Math.round(hours)) + " h"; }
     return (hours / 24).toFixed(1).replace(/\.0$/, "") + " d";
@@ -112,7 +113,8 @@
       ["Resolution, median", 3, "#1a7f37", []],
       ["Resolution, 90th percentile", 4, "#1a7f37", [5, 4]],
     ];
-    var ticks = [1 / 12, 0.25, 0.5, 1, 2, 4, 8, 24, 48, 96, 168, 336];
+    // Down to seconds: a team that answers within minutes must still see a scale beside its points.
+    var ticks = [1 / 360, 1 / 120, 1 / 60, 1 / 30, 1 / 12, 0.25, 0.5, 1, 2, 4, 8, 24, 48, 96, 168, 336];
     draw("response_times", {
       type: "line",
       data: {
@@ -198,8 +200,16 @@
     return div.innerHTML;
   }
 
+  // Times in the internal zone (the one the days are cut in), not the browser's: the figures, the
+  // queue and the complaint pages must all read the same clock.
+  var timeZone;
+
   function clock(iso) {
-    return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+    return new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", timeZone: timeZone });
+  }
+
+  function moment(iso) {
+    return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone });
   }
 
   // Volume spikes happening now (detected by monitoring every few minutes).
@@ -215,6 +225,7 @@
 
   function render(data) {
     var c = data.charts;
+    timeZone = data.time_zone;
     var titles = {
       volume_by_source: "Complaints per day, by source",
       volume_by_category: "Complaints per day, by category",
@@ -250,7 +261,7 @@
     });
     spikes(data.spikes || [], data.labels);
     var f = data.freshness;
-    var when = f.last_finished_at ? new Date(f.last_finished_at).toLocaleString() : "never";
+    var when = f.last_finished_at ? moment(f.last_finished_at) : "never";
     root.querySelector("[data-freshness]").textContent =
       "Days cut in " + data.time_zone + " · figures as of " + when +
       (f.days_queued ? " · " + f.days_queued + " day(s) waiting to be recomputed" : "") +

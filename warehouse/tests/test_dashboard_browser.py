@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +221,59 @@ def test_staff_see_every_chart_drawn_filter_by_source_and_download_csv(
     assert download.value.suggested_filename.startswith("backlog_sms_")
     assert content.splitlines()[0] == "day,received,closed,open"
     assert errors == []
+
+
+def test_the_freshness_line_reads_the_internal_clock_not_the_browsers(
+    browser: Any, live_server: Any, settings: Any
+) -> None:
+    from warehouse.reporting.models import RollupState
+
+    settings.TIME_ZONE = "America/New_York"
+    RollupState.objects.update_or_create(
+        name="rollups", defaults={"last_finished_at": datetime(2026, 1, 15, 15, 7, tzinfo=UTC)}
+    )
+    get_user_model().objects.create_user("sam", password="dashboards-are-fun", is_staff=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Asia/Tokyo", locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/dashboard/")
+        page.fill("#id_username", "sam")
+        page.fill("#id_password", "dashboards-are-fun")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#dashboard[data-state=ready]")
+        line = page.text_content("[data-freshness]") or ""
+        # 15:07 UTC is 10:07 in New York (the days are cut there) and 00:07 the next day in Tokyo.
+        assert "Days cut in America/New_York" in line
+        assert "15 Jan 2026, 10:07" in line, line
+    finally:
+        context.close()
+
+
+def test_response_times_of_a_few_minutes_still_get_a_scale(browser: Any, live_server: Any, london) -> None:
+    from warehouse.tests.reporting_helpers import complaint_make
+
+    today = timezone.localdate().isoformat()
+    for minutes in (1, 2, 3):
+        complaint_make(
+            received=f"{today}T00:10",
+            responded_after=timedelta(minutes=minutes),
+            resolved_after=timedelta(minutes=minutes + 1),
+        )
+    rollups_requeue()
+    rollups_catch_up()
+    get_user_model().objects.create_user("sam", password="dashboards-are-fun", is_staff=True)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Europe/London")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/dashboard/")
+        page.fill("#id_username", "sam")
+        page.fill("#id_password", "dashboards-are-fun")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#dashboard[data-state=ready]")
+        labels = page.evaluate(
+            "() => Chart.getChart(document.querySelector('canvas[data-chart=response_times]'))"
+            ".scales.y.ticks.map(t => t.label)"
+        )
+        assert "2 min" in labels, labels  # the old scale started at 5 min and showed nothing
+    finally:
+        context.close()
