@@ -116,6 +116,15 @@ def seed(days: int = 42) -> None:
     Message.objects.bulk_create(messages, batch_size=500)
 
 
+def _open_dashboard_as_sam(page: Any, base_url: str) -> None:
+    """Log in through the login page the dashboard sends to, and wait for the charts."""
+    page.goto(f"{base_url}/dashboard/")
+    page.fill("#id_username", "sam")
+    page.fill("#id_password", "dashboards-are-fun")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dashboard[data-state=ready]")
+
+
 def _complaint(rng: random.Random, received: Any, source: str, category: str, now: Any) -> Complaint:
     first_response = received + timedelta(minutes=rng.lognormvariate(4.5, 0.9))
     resolved = first_response + timedelta(hours=rng.lognormvariate(2.5, 1.0))
@@ -236,11 +245,7 @@ def test_the_freshness_line_reads_the_internal_clock_not_the_browsers(
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Asia/Tokyo", locale="en-GB")
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/dashboard/")
-        page.fill("#id_username", "sam")
-        page.fill("#id_password", "dashboards-are-fun")
-        page.click("button[type=submit]")
-        page.wait_for_selector("#dashboard[data-state=ready]")
+        _open_dashboard_as_sam(page, live_server.url)
         line = page.text_content("[data-freshness]") or ""
         # 15:07 UTC is 10:07 in New York (the days are cut there) and 00:07 the next day in Tokyo.
         assert "Days cut in America/New_York" in line
@@ -265,11 +270,7 @@ def test_response_times_of_a_few_minutes_still_get_a_scale(browser: Any, live_se
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="Europe/London")
     page = context.new_page()
     try:
-        page.goto(f"{live_server.url}/dashboard/")
-        page.fill("#id_username", "sam")
-        page.fill("#id_password", "dashboards-are-fun")
-        page.click("button[type=submit]")
-        page.wait_for_selector("#dashboard[data-state=ready]")
+        _open_dashboard_as_sam(page, live_server.url)
         labels = page.evaluate(
             "() => Chart.getChart(document.querySelector('canvas[data-chart=response_times]'))"
             ".scales.y.ticks.map(t => t.label)"
