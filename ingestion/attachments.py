@@ -46,6 +46,15 @@ def sniff_type(head: bytes) -> str | None:
     return None
 
 
+# ISO base media brands of HEIF/HEIC (iPhone and many Android cameras) and AVIF photos.
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"avif"}
+
+
+def is_heif(head: bytes) -> bool:
+    """An iPhone-style photo: its customer needs to be told what to do, not what the file is not."""
+    return len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
 def clean_attachment(*, filename: str, data: bytes, max_bytes: int) -> CleanAttachment:
     if len(data) > max_bytes:
         raise AttachmentRejected(
@@ -54,6 +63,11 @@ def clean_attachment(*, filename: str, data: bytes, max_bytes: int) -> CleanAtta
     if not data:
         raise AttachmentRejected(f"“{filename}” is empty.")
     content_type = sniff_type(data[:16])
+    if content_type is None and is_heif(data[:16]):
+        raise AttachmentRejected(
+            f"“{filename}” is an iPhone-style HEIC photo, which we cannot open. "
+            "Please attach a screenshot of it, or a copy saved as JPEG."
+        )
     if content_type is None:
         raise AttachmentRejected(f"“{filename}” is not a PNG, JPEG, WebP or PDF file.")
     # The bytes decide, not the name: phones and browsers save JPEGs as .jfif or .png, screenshots
@@ -88,7 +102,9 @@ def _reencode_image(*, filename: str, data: bytes, content_type: str) -> CleanAt
                 image.save(out, format="PNG", optimize=False)
                 ext = "png"
     except Image.DecompressionBombError as exc:
-        raise AttachmentRejected(f"“{filename}” has too many pixels.") from exc
+        raise AttachmentRejected(
+            f"“{filename}” is too large an image for us to open. Please attach a screenshot or a smaller copy."
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise AttachmentRejected(f"“{filename}” is not a readable image.") from exc
     return CleanAttachment(filename=_named_as(filename, ext), content_type=content_type, ext=ext, data=out.getvalue())
