@@ -153,8 +153,12 @@ def _resolved_on(start: datetime, end: datetime) -> list[dict[str, Any]]:
 
 def _dismissed_on(start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Complaints dismissed within [start, end): the complaint has no dismissal time of its own,
-    so the audit entry of its (last) dismissal gives it."""
-    dismissals = ComplaintEvent.objects.filter(complaint=OuterRef("pk"), to_status=Complaint.Status.DISMISSED)
+    so the audit entry of its (last) dismissal gives it.
+
+    By action, not by to_status: a note added to a dismissed complaint later is audited with
+    to_status "dismissed" too, and would move the dismissal to the note's day.
+    """
+    dismissals = ComplaintEvent.objects.filter(complaint=OuterRef("pk"), action=ComplaintEvent.Action.DISMISSED)
     return list(
         Complaint.objects.filter(status=Complaint.Status.DISMISSED)
         .filter(Exists(dismissals.filter(created_at__gte=start, created_at__lt=end)))

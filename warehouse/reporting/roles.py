@@ -1,8 +1,8 @@
 """The analyst's PostgreSQL role: SELECT on the `reporting` schema's views and nothing else.
 
 Read-only by grants, not only by settings: the role owns nothing, may create nothing (not in
-`public`, not temporary tables), holds no privilege on the application's tables and reads the
-views with the views' owner's rights. `default_transaction_read_only` and `statement_timeout`
+`public`, not temporary tables, not large objects), holds no privilege on the application's
+tables and reads the views with the views' owner's rights. `default_transaction_read_only` and `statement_timeout`
 are set as well, as a second fence and to keep a runaway query from hurting the application.
 """
 
@@ -11,15 +11,19 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg2.extensions import encrypt_password
 
 from warehouse.reporting.schema import SCHEMA, is_postgresql, reporting_settings_sync
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 TIMEOUT = re.compile(r"^\d+\s*(ms|s|min|h)?$")
+# The functions that create a large object (server-side lo_import is superuser-only already).
+LARGE_OBJECT_CREATORS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid, bytea)")
 
 
 class AnalystRoleError(Exception):
@@ -80,9 +84,12 @@ def analyst_role_create(
         owner = owner_row[0]
 
         attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-        # psycopg2 interpolates parameters on the client, so a utility statement takes one.
+        # psycopg2 interpolates parameters on the client, so a utility statement takes one. The
+        # server gets the SCRAM verifier, never the password itself (as psql's \password does):
+        # a statement's text can reach the server log (log_statement = ddl, a failed statement).
+        verifier = encrypt_password(password, name, connection.connection, "scram-sha-256")
         verb = "CREATE" if row is None else "ALTER"
-        cursor.execute(f"{verb} ROLE {role} WITH {attributes} PASSWORD %s", [password])
+        cursor.execute(f"{verb} ROLE {role} WITH {attributes} PASSWORD %s", [verifier])
         for setting, value in (
             ("statement_timeout", timeout),
             ("idle_in_transaction_session_timeout", "5min"),
@@ -118,11 +125,37 @@ def analyst_role_create(
         if cursor.fetchone()[0]:
             cursor.execute(f"REVOKE TEMPORARY ON DATABASE {quote(database)} FROM PUBLIC")
             notes.append(f"revoked TEMPORARY on database {database} from PUBLIC (the database owner keeps it)")
+        notes += _large_objects_forbid(cursor, name)
     reporting_settings_sync(connection=connection)
     problems = analyst_role_problems(name=name, using=using)
     if problems:
         raise AnalystRoleError("the role has more rights than it should: " + "; ".join(problems))
     return AnalystRole(name=name, password=password, created=row is None, database=database, notes=notes)
+
+
+def _large_objects_forbid(cursor: Any, name: str) -> list[str]:
+    """Take away what lets any role store data despite every grant above: large objects.
+
+    Every role may create large objects (pg_largeobject) by default, read-only mode being the only
+    fence, and the analyst may switch that off. The functions belong to the bootstrap superuser, so
+    only a superuser can revoke them; anyone else gets a warning from PostgreSQL, and a note here.
+    """
+    creators = [f for f in LARGE_OBJECT_CREATORS if _can_execute(cursor, name, f)]
+    if not creators:
+        return []
+    cursor.execute(f"REVOKE EXECUTE ON FUNCTION {', '.join(creators)} FROM PUBLIC")
+    left = [f for f in creators if _can_execute(cursor, name, f)]
+    if left:
+        return [
+            f"could not revoke EXECUTE ON FUNCTION {', '.join(left)} FROM PUBLIC (a superuser can): "
+            "the analyst can still store large objects"
+        ]
+    return [f"revoked EXECUTE on {', '.join(creators)} from PUBLIC (large objects; superusers keep it)"]
+
+
+def _can_execute(cursor: Any, name: str, function: str) -> bool:
+    cursor.execute("SELECT has_function_privilege(%s, %s, 'EXECUTE')", [name, function])
+    return bool(cursor.fetchone()[0])
 
 
 def analyst_role_problems(*, name: str, using: str = "default") -> list[str]:

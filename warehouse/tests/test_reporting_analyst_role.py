@@ -20,6 +20,7 @@ import psycopg2.errors
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from warehouse.reporting.roles import analyst_role_drop, analyst_role_problems
 from warehouse.reporting.schema import VIEWS
@@ -161,6 +162,11 @@ CREATES = (
     "CREATE TEMPORARY TABLE mine (x int)",
     "CREATE VIEW reporting.mine AS SELECT 1",
     "CREATE SCHEMA mine",
+    "CREATE FUNCTION reporting.mine() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    # Large objects are stored data too, and every role may create them by default.
+    "SELECT lo_create(0)",
+    "SELECT lo_creat(-1)",
+    "SELECT lo_from_bytea(0, 'stored by an analyst')",
 )
 
 
@@ -222,6 +228,20 @@ def test_running_the_command_again_resets_the_password_and_the_rights(analyst: A
     analyst.password = "a-new-password"
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         analyst.run("SELECT * FROM public.warehouse_complaint")
+
+
+def test_the_password_never_reaches_the_server_in_clear(london) -> None:  # type: ignore[no-untyped-def]
+    name = f"analyst_t{uuid.uuid4().hex[:12]}"
+    password = f"clear-{uuid.uuid4().hex}"
+    try:
+        with CaptureQueriesContext(connection) as sent:
+            create_role(name, password)
+        assert not [query["sql"] for query in sent.captured_queries if password in query["sql"]]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", [name])
+            assert scram_matches(cursor.fetchone()[0], password)
+    finally:
+        analyst_role_drop(name=name)
 
 
 def test_without_a_password_one_is_generated_and_shown_once(london) -> None:  # type: ignore[no-untyped-def]

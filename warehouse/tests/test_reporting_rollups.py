@@ -20,7 +20,7 @@ from warehouse.reporting.models import (
     RollupVolumeHourly,
 )
 from warehouse.reporting.rollups import rollups_catch_up, rollups_requeue, rollups_update
-from warehouse.services import complaint_resolve
+from warehouse.services import complaint_note, complaint_resolve
 from warehouse.tests.reporting_helpers import AUTUMN, SPRING, complaint_make, rebuild, utc
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +225,15 @@ def test_recomputing_a_day_rewrites_only_the_rows_that_changed(autumn_data) -> N
     assert sum(RollupDailyFlow.objects.filter(day=AUTUMN).values_list("resolved", flat=True)) == 3
     # b's flow row (sms, billing) and four response-time rows changed: each one deleted and inserted.
     assert result.rows == 2 * (1 + 4)
+
+
+def test_a_note_added_after_a_dismissal_leaves_the_dismissal_on_its_own_day(london) -> None:
+    dismissed = complaint_make(received="2026-09-01T08:00", dismissed_at="2026-09-01T09:00")
+    agent = get_user_model().objects.create_user("agent", is_staff=True)
+    complaint_note(complaint_id=dismissed.pk, actor=agent, note="Checked again: spam.")
+    # The note is audited with to_status "dismissed", like the dismissal; it came days later.
+    ComplaintEvent.objects.filter(action=ComplaintEvent.Action.NOTE).update(created_at=utc("2026-09-05T10:00"))
+    rebuild(now="2026-09-10T12:00")
+    dismissals = dict(RollupDailyFlow.objects.filter(dismissed__gt=0).values_list("day", "dismissed"))
+    # Closed on the 1st: the backlog is 0 from that evening, not from the 5th.
+    assert dismissals == {date(2026, 9, 1): 1}
