@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import mail_admins
+from django.urls import NoReverseMatch, reverse
 
 from monitoring.throttle import Batch, epoch_now, local_throttle, throttle_for
 
@@ -80,7 +81,9 @@ def alert_task_failed(
             f"The task {task_name} failed for good (out of retries, or an error that is not retried).\n\n"
             f"Error: {error}\nTask id: {task_id}\nArguments: {list(args)!r}\n\n"
             "A raw event that failed is marked `failed`: retry it from the admin (Raw events, filter "
-            'Status = Failed, action "Retry") once the cause is fixed.\n\n'
+            'Status = Failed, action "Retry") once the cause is fixed.\n'
+            f"Failed raw events: {admin_link('ingestion_rawevent_changelist', query='?status__exact=failed')}\n"
+            f"Scheduled jobs' last runs: {admin_link('monitoring_jobstatus_changelist')}\n\n"
             f"{traceback_text[-4000:]}"
         ),
     )
@@ -97,11 +100,31 @@ def alert_quarantined(
         body=(
             f"A {source} payload could not be processed and was quarantined at the {stage}.\n\n"
             f"Reason: {reason}\nLake key: {lake_key or '-'}\nRaw event: {raw_event_id or '-'}\n\n"
-            "The bytes are in the lake under quarantine/ with a .reason.json beside them. Once the "
-            'adapter is fixed, replay the event from the admin (action "Retry") or with '
-            "`manage.py replay_lake`."
+            + _quarantine_advice(source=source, stage=stage, raw_event_id=raw_event_id)
         ),
         level="warning",
+    )
+
+
+def _quarantine_advice(*, source: str, stage: str, raw_event_id: str) -> str:
+    if stage.endswith("webhook"):
+        # Refused at the edge: no ledger row and nothing under raw/, so neither the admin's Retry
+        # nor replay_lake can reach it; saying so spares the admin a search for a row that is not there.
+        return (
+            "The provider was answered 400 and nothing was written to the ledger: the delivery is not "
+            "in the admin's Raw events and `manage.py replay_lake` (which reads raw/) does not see it. "
+            "The bytes and the request headers are in the lake at the key above, with a .reason.json "
+            "beside them. Usually the provider changed its format: fix the adapter; deliveries after "
+            "the fix are accepted again."
+        )
+    if raw_event_id:
+        event = admin_link("ingestion_rawevent_change", args=[raw_event_id])
+    else:
+        event = admin_link("ingestion_rawevent_changelist", query=f"?status__exact=quarantined&source__exact={source}")
+    return (
+        "The bytes are in the lake with the reason under quarantine/. Once the adapter is fixed, "
+        'retry the event from the admin (action "Retry") or replay the period with '
+        f"`manage.py replay_lake`.\nIn the admin: {event}"
     )
 
 
@@ -118,7 +141,7 @@ def alert_sms_incomplete(
             f"part(s) {', '.join(map(str, missing))} {waited_minutes} minutes after its first part. "
             "It was stored with the parts that arrived and [...] where the others belong; a part that "
             "arrives later becomes a message of its own. The parts are in the admin (Sms concat "
-            "groups), their raw bytes in the lake."
+            f"groups: {admin_link('ingestion_smsconcatgroup_changelist')}), their raw bytes in the lake."
         ),
         level="warning",
     )
@@ -134,7 +157,8 @@ def alert_job_late(*, task_name: str, last_success: datetime | None, max_age_sec
         body=(
             f"The scheduled job {task_name} has not completed successfully for more than "
             f"{max_age_seconds // 60} minutes (last success: {when}).\n\n"
-            "Check that beat and a worker are running (/readyz), and the job's own failure e-mails."
+            f"Check that beat and a worker are running ({site_link('/readyz')}), and the job's own failure "
+            f"e-mails.\nScheduled jobs' last runs: {admin_link('monitoring_jobstatus_changelist')}"
         ),
     )
 
@@ -150,7 +174,8 @@ def alert_stuck_events(*, found: int, requeued: int, oldest: datetime | None = N
             f"The sweeper found {found} raw events that were never processed and re-enqueued "
             f"{requeued} of them (oldest received at {oldest_text}).\n\n"
             "Events that could not be re-enqueued wait for the broker; if this repeats, check the "
-            "broker and the workers (/readyz)."
+            f"broker and the workers ({site_link('/readyz')}).\n"
+            f"Events waiting: {admin_link('ingestion_rawevent_changelist', query='?status__exact=received')}"
         ),
         level="warning",
     )
@@ -166,10 +191,25 @@ def alert_volume_spike(
         body=(
             f"{count} messages for {scope} '{key}' between {window_start.isoformat(timespec='minutes')} and "
             f"{window_end.isoformat(timespec='minutes')} (UTC); the usual for this weekday and time of day "
-            f"is about {baseline:g}.\n\nThe dashboard shows the spike while it lasts."
+            f"is about {baseline:g}.\n\nThe dashboard shows the spike while it lasts: {site_link('/dashboard/')}\n"
+            f"Spikes recorded: {admin_link('monitoring_volumespike_changelist')}"
         ),
         level="warning",
     )
+
+
+# --- links --------------------------------------------------------------------------------------
+def site_link(path: str) -> str:
+    """An absolute URL on PUBLIC_BASE_URL: an e-mail is read away from the site, so a bare path
+    is not a link. Without PUBLIC_BASE_URL only the path can be given."""
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def admin_link(name: str, *, args: Sequence[str] = (), query: str = "") -> str:
+    try:
+        return site_link(reverse(f"admin:{name}", args=list(args)) + query)
+    except NoReverseMatch:  # the admin not mounted in this deployment
+        return "-"
 
 
 # --- delivery -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 import metrics
-from monitoring.alerts import alert_job_late, alert_quarantined, alert_send, normalise
+from monitoring.alerts import admin_link, alert_job_late, alert_quarantined, alert_send, normalise
 from monitoring.models import Heartbeat, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,7 @@ def call_log_run_report(*, summary: Any) -> None:
                 body=(
                     f"The hourly call-log job could not ingest {item.key}: {item.error}\n\n"
                     "The next run retries it (up to CALL_LOG_MAX_ATTEMPTS); after that it stays `failed` "
-                    "in the admin (Raw events, provider call_log), where it can be retried."
+                    "in the admin (Raw events, provider call_log), where it can be retried: "
+                    + admin_link("ingestion_rawevent_changelist", query="?provider=call_log&status__exact=failed")
                 ),
             )

@@ -75,6 +75,13 @@ def register(provider: str) -> Callable[[Parse], Parse]:
     return decorator
 
 
+def registered_providers() -> list[str]:
+    """Every provider an adapter is registered for, sorted."""
+    import ingestion.adapters.registry  # noqa: F401  (importing it registers every adapter)
+
+    return sorted(_REGISTRY)
+
+
 def get_adapter(provider: str) -> Callable[[RawInput], list[InboundMessage]]:
     # Importing the package modules registers every adapter.
     import ingestion.adapters.registry  # noqa: F401

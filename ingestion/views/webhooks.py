@@ -89,18 +89,21 @@ def _forbidden(name: str, reason: str) -> HttpResponse:
 def _malformed(*, name: str, source: str, body: bytes, ext: str, reason: str, headers: dict[str, str]) -> HttpResponse:
     """400 with the reason; the signed-but-unusable bytes are kept under quarantine/ (rule 5)."""
     metrics.record_rejected(source=name, reason="malformed")
+    lake_key = ""
     try:
-        get_lake().quarantine(
+        stored = get_lake().quarantine(
             source=source,
             data=body,
             reason=reason,
             name=f"{name}.{ext}",
             details={"provider": name, "headers": headers},
         )
+        lake_key = stored.key
     except LakeUnavailable:
         # The provider gets its 400 either way: a retry of the same bytes cannot fix them.
         logger.error("%s: malformed delivery could not be quarantined (lake down): %s", name, reason)
-    alert_quarantined(source=source, reason=reason, stage=f"{name} webhook")  # throttled e-mail to ADMINS
+    # Throttled e-mail to ADMINS; the key is the only way to find these bytes (no ledger row).
+    alert_quarantined(source=source, reason=reason, lake_key=lake_key, stage=f"{name} webhook")
     return error_response(400, reason)
 
 

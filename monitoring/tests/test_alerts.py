@@ -21,7 +21,7 @@ from ingestion.services import raw_events_sweep
 from ingestion.tasks import process_raw_event
 from ingestion.tests.webhook_helpers import provider_secrets  # noqa: F401
 from lake import raw_key, reset_lake_cache
-from monitoring.alerts import alert_quarantined, alert_send, alerts_flush
+from monitoring.alerts import alert_quarantined, alert_send, alert_stuck_events, alerts_flush
 from monitoring.models import JobStatus
 from monitoring.services import jobs_check
 from monitoring.tests.throttle_race import hammer
@@ -285,3 +285,32 @@ def test_a_malformed_webhook_quarantined_at_the_edge_is_e_mailed(client, setting
     alerts_flush(now=after_gathering(settings))
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject == "[Django] Event quarantined: social (meta webhook) (x3)"
+
+
+# --- what the e-mails tell the admin ---------------------------------------------------------------
+def test_alert_e_mails_link_to_the_admin_page_to_act_on_with_absolute_urls(settings, file_lake) -> None:
+    settings.PUBLIC_BASE_URL = "https://complaints.example.com"
+    event = raw_event(body=b"this is not a multipart body", lake=file_lake)
+    process_raw_event.delay(str(event.id))  # quarantined by the worker
+    alert_stuck_events(found=2, requeued=2)
+    alerts_flush(now=after_gathering(settings))
+    bodies = {m.subject: m.body for m in mail.outbox}
+    quarantined = bodies["[Django] Event quarantined: web_form (worker)"]
+    assert f"https://complaints.example.com/admin/ingestion/rawevent/{event.id}/change/" in quarantined
+    stuck = bodies["[Django] Stuck raw events: 2 found, 2 re-enqueued"]
+    assert "https://complaints.example.com/readyz" in stuck
+    assert "https://complaints.example.com/admin/ingestion/rawevent/?status__exact=received" in stuck
+
+
+@pytest.mark.usefixtures("provider_secrets")
+def test_a_webhook_quarantined_at_the_edge_gives_its_lake_key_and_no_admin_retry(client, settings, file_lake) -> None:  # type: ignore[no-untyped-def]
+    from ingestion.tests.webhook_helpers import post_meta
+
+    assert post_meta(client, b'{"object": "page", "entry": "not a list"}').status_code == 400
+    alerts_flush(now=after_gathering(settings))
+    body = mail.outbox[0].body
+    # No ledger row is written at the edge: the key is the only way to the bytes.
+    (key,) = [k for k in file_lake.list("quarantine/social") if not k.endswith(".reason.json")]
+    assert f"Lake key: {key}" in body
+    assert not RawEvent.objects.exists()
+    assert "not in the admin's Raw events" in body and 'action "Retry"' not in body
