@@ -89,9 +89,21 @@ def _db_safe(query: Callable[[], int], default: int = 0) -> int:
 
 
 def _in_flight() -> int:
-    from ingestion.models import RawEvent
+    """Transactions open on the database that have taken a transaction id: a worker's batch holds
+    its claimed raw events by row lock (ingestion/batch.py) and never commits `processing`, so the
+    ledger's statuses cannot show a task in flight; a batch's lock does take an id. A web accept's
+    one-statement transaction may be counted too, for the instant it lasts."""
+    from django.db import connection
 
-    return _db_safe(lambda: RawEvent.objects.filter(status=RawEvent.Status.PROCESSING).count())
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+            )
+            return int(cursor.fetchone()[0])
+
+    return _db_safe(count)
 
 
 def kill_worker_mid_task(stack: Stack, log: Timeline, n: int) -> None:
@@ -103,7 +115,7 @@ def kill_worker_mid_task(stack: Stack, log: Timeline, n: int) -> None:
         busy = _in_flight()
     with stack.lock:
         stack.worker_kill()
-        log.log(f"SIGKILL worker #{n} with {busy} event(s) in processing")
+        log.log(f"SIGKILL worker #{n} with {busy} transaction(s) open on the database")
         stack.worker_start()
     log.log(f"worker #{n} replaced")
 
