@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +10,7 @@ from django.db.models import Q, QuerySet
 
 from classification.taxonomy import NOT_COMPLAINT_REASONS
 from ingestion.models import Message, RawEvent
-from warehouse.references import normalise_reference
-
-_REFERENCE = re.compile(r"^CMP-\d{8}-[0-9A-Z]{5}$", re.IGNORECASE)
+from warehouse.references import reference_typed
 
 
 @dataclass(frozen=True)
@@ -30,11 +27,12 @@ def filtered_messages(*, reason: str = "", text: str = "") -> QuerySet[Message]:
     if text.strip():
         term = text.strip()
         match = Q(text__icontains=term) | Q(customer_handle__icontains=term)
-        if _REFERENCE.match(term):
+        reference = reference_typed(term)
+        if reference is not None:
             # The web form tells the customer a reference before the classifier runs; when it then
             # filters the message out, the reference is only in the message's metadata, and the
             # customer who calls back quotes it.
-            match |= Q(metadata__reference=normalise_reference(term))
+            match |= Q(metadata__reference=reference)
         qs = qs.filter(match)
     return qs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -32,3 +33,17 @@ def normalise_reference(text: str) -> str:
     head, _, tail = cleaned.rpartition("-")
     tail = tail.translate(_LOOK_ALIKES)
     return f"{head}-{tail}" if head else tail
+
+
+# What a person types for a reference: any case, dashes optional, spaces around.
+_TYPED_REFERENCE = re.compile(r"^\s*CMP-?(\d{8})-?([0-9A-Z]{5})\s*$", re.IGNORECASE)
+
+
+def reference_typed(text: str) -> str | None:
+    """The stored form of a reference someone typed or pasted ("cmp20261125abcde",
+    "CMP-20261125-ABCDO"); None when the text is not a reference."""
+    match = _TYPED_REFERENCE.match(text)
+    if match is None:
+        return None
+    day, suffix = match.groups()
+    return f"CMP-{day}-{suffix.upper().translate(_LOOK_ALIKES)}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,11 +21,10 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from warehouse.models import Complaint, ComplaintEvent
-from warehouse.references import normalise_reference
+from warehouse.references import reference_typed
 
 OPEN_STATUSES = (Complaint.Status.PENDING.value, Complaint.Status.IN_PROGRESS.value)
 COUNT_CAP = 1000
-_REFERENCE = re.compile(r"^\s*CMP-?\d{8}-?[0-9A-Z]{5}\s*$", re.IGNORECASE)
 
 # Must stay identical to the expression of the GIN index (migration
 # 0002_agents_queue_indexes), or PostgreSQL will not use it.
@@ -54,13 +52,8 @@ def complaint_search(qs: QuerySet[Complaint], *, text: str) -> QuerySet[Complain
     text = text.strip()
     if not text:
         return qs
-    if _REFERENCE.match(text):
-        code = normalise_reference(text)
-        if not code.startswith("CMP-"):
-            code = f"CMP-{code}"
-        if code.count("-") == 1:  # "CMP20261125ABCDE" typed without dashes
-            digits = code[4:]
-            code = f"CMP-{digits[:8]}-{digits[8:]}"
+    code = reference_typed(text)
+    if code is not None:
         return qs.filter(reference=code)
     if qs.db and connections[qs.db].vendor == "postgresql":
         # websearch_to_tsquery accepts anything a person types ("late -refund", quotes) without

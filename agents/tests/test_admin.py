@@ -79,6 +79,10 @@ def test_the_complaint_list_is_searchable_by_exact_reference_and_filterable(admi
     client = client_for(admin_user)
     page = client.get(f"/admin/warehouse/complaint/?q={other.reference}").content.decode()
     assert other.reference in page and rows["complaint"].reference not in page
+    # As an operator pastes it from an e-mail or a customer reads it out: any case, no dashes.
+    typed = other.reference.lower().replace("-", "")
+    page = client.get(f"/admin/warehouse/complaint/?q={typed}").content.decode()
+    assert other.reference in page and rows["complaint"].reference not in page
     page = client.get("/admin/warehouse/complaint/?source__exact=social").content.decode()
     assert other.reference in page and rows["complaint"].reference not in page
 

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from warehouse.references import ALPHABET, SUFFIX_LENGTH, normalise_reference, reference_candidate
+from warehouse.references import ALPHABET, SUFFIX_LENGTH, normalise_reference, reference_candidate, reference_typed
 
 FORMAT = re.compile(rf"^CMP-(\d{{8}})-([{ALPHABET}]{{{SUFFIX_LENGTH}}})$")
 
@@ -32,3 +32,10 @@ def test_every_character_of_the_alphabet_turns_up_in_every_position() -> None:
 
 def test_what_a_customer_types_is_read_back_as_the_stored_reference() -> None:
     assert normalise_reference(" cmp-20260105-7k2o1 ") == "CMP-20260105-7K201"
+
+
+def test_a_typed_reference_is_recognised_in_the_forms_people_type_it() -> None:
+    for typed in ("CMP-20260105-7K2O1", " cmp-20260105-7k2o1 ", "cmp202601057k2o1", "CMP20260105-7K2O1"):
+        assert reference_typed(typed) == "CMP-20260105-7K201", typed
+    for other in ("late parcel", "CMP-2026-7K2O1", "20260105-7K2O1 and more", ""):
+        assert reference_typed(other) is None, other
