@@ -272,7 +272,9 @@ def _actor_name(user: Any) -> str:
 def _last_change_by(complaint: Complaint) -> str:
     """'by alice at 2026-11-25 10:02 UTC': who put the complaint into its current state."""
     event = (
+        # The change into this status, not a later note or reassignment recorded in it.
         ComplaintEvent.objects.filter(complaint_id=complaint.pk, to_status=complaint.status)
+        .exclude(from_status=F("to_status"))
         .select_related("actor")
         .order_by("-created_at", "-id")
         .first()

@@ -172,6 +172,15 @@ def test_an_agent_who_resolves_after_a_colleague_is_told_who_won_in_the_ui(agent
     assert ComplaintEvent.objects.filter(complaint=complaint, action="resolved").count() == 1
 
 
+def test_who_won_is_the_resolver_even_after_a_later_note(agent, other_agent, supervisor) -> None:
+    complaint = create_complaint()
+    client_for(other_agent).post(f"/agents/complaints/{complaint.pk}/resolve/", {"note": "Refunded"})
+    client_for(supervisor).post(f"/agents/complaints/{complaint.pk}/note/", {"note": "Checked the refund"})
+    assert ComplaintEvent.objects.filter(complaint=complaint, action="note", to_status="resolved").exists()
+    response = client_for(agent).post(f"/agents/complaints/{complaint.pk}/resolve/", {"note": "Me too"}, follow=True)
+    assert f"{complaint.reference} was already resolved by bob at " in response.content.decode()
+
+
 def test_a_resolved_complaint_cannot_be_taken_or_dismissed(agent) -> None:
     complaint = create_complaint(status="resolved", assigned_to=agent)
     client = client_for(agent)
