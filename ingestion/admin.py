@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from classification.taxonomy import NOT_COMPLAINT_REASONS
 from ingestion.adapters.base import registered_providers
 from ingestion.admin_actions import replay_events, retry_events
 from ingestion.models import Message, RawEvent
@@ -34,16 +35,30 @@ class ProviderFilter(admin.SimpleListFilter):
         return queryset.filter(provider=self.value()) if self.value() else queryset
 
 
+class NotComplaintReasonFilter(admin.SimpleListFilter):
+    """The reasons the taxonomy knows, not SELECT DISTINCT over every message."""
+
+    title = "not a complaint because"
+    parameter_name = "not_complaint_reason"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(reason, reason) for reason in NOT_COMPLAINT_REASONS]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(not_complaint_reason=self.value()) if self.value() else queryset
+
+
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 @admin.register(RawEvent)
 class RawEventAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "source", "provider", "status", "attempts", "message_count", "size", "short_error")
-    list_filter = ("status", "source", ProviderFilter)
+    # Dates as a list filter, not date_hierarchy: its drill-down runs SELECT DISTINCT over every row
+    # in range (0.66 s a million rows) on each page of a list that grows without end.
+    list_filter = ("status", "source", ProviderFilter, ("received_at", admin.DateFieldListFilter))
     search_fields = ("lake_key",)
     search_help_text = "Exact event id (as in a failure e-mail) or SHA-256, or part of the lake key."
-    date_hierarchy = "received_at"
     actions = [retry_events, replay_events]  # failed/quarantined: filter by status, then act
 
     def get_search_results(
@@ -79,10 +94,18 @@ class MessageAdmin(ReadOnlyAdmin):
         "urgent",
         "complaint_link",
     )
-    list_filter = ("status", "source", "channel", "is_complaint", "not_complaint_reason", "urgent", "model_version")
+    list_filter = (
+        "status",
+        "source",
+        "channel",
+        "is_complaint",
+        NotComplaintReasonFilter,
+        "urgent",
+        "model_version",
+        ("received_at", admin.DateFieldListFilter),  # not date_hierarchy: see RawEventAdmin
+    )
     search_fields = ("=external_id", "=customer_handle", "=id")
     search_help_text = "Exact external id, customer handle or message id."
-    date_hierarchy = "received_at"
     readonly_fields = ("complaint_link",)
     raw_id_fields = ("raw_event",)
 
