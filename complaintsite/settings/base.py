@@ -215,6 +215,8 @@ EMAIL_BACKEND = str(_email.pop("EMAIL_BACKEND"))
 globals().update(_email)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "complaints@localhost"
 SERVER_EMAIL = env_str("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
+# Starts every alert's subject: says which installation wrote (Django's default says "[Django]").
+EMAIL_SUBJECT_PREFIX = (env_str("EMAIL_SUBJECT_PREFIX") or "[Complaints]") + " "  # env_str strips the space
 
 # --- DRF ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

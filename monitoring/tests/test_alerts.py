@@ -97,7 +97,7 @@ def test_with_no_gathering_period_the_first_failure_is_sent_at_once(settings) ->
     settings.ALERT_GATHER_SECONDS = 0
     assert alert_send(kind="test", key=["a"], subject="First", body="b") is True
     assert alert_send(kind="test", key=["a"], subject="First", body="b") is False
-    assert [m.subject for m in mail.outbox] == ["[Django] First"]
+    assert [m.subject for m in mail.outbox] == ["[Complaints] First"]
 
 
 def test_four_processes_racing_count_every_occurrence_once_and_claim_each_batch_once(settings) -> None:
@@ -119,7 +119,7 @@ def test_without_redis_alerts_are_still_sent_throttled_per_process(settings) -> 
     settings.ALERT_REDIS_URL = ""
     for _ in range(5):
         alert_send(kind="local", key=["k"], subject="Local", body="b")
-    assert [m.subject for m in mail.outbox] == ["[Django] Local"]
+    assert [m.subject for m in mail.outbox] == ["[Complaints] Local"]
 
 
 # --- the alerts -------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_the_call_log_job_not_having_run_for_two_hours_is_e_mailed_once(settings
     assert name in jobs_check(now=later)
     assert name in jobs_check(now=later + timedelta(minutes=5))  # still late, but already reported
     alerts_flush(now=after_gathering(settings))
-    assert [m.subject for m in mail.outbox] == [f"[Django] Scheduled job late: {name} (x2)"]
+    assert [m.subject for m in mail.outbox] == [f"[Complaints] Scheduled job late: {name} (x2)"]
 
 
 def test_a_fresh_installation_is_not_late_until_the_limit_has_passed_since_monitoring_began(settings) -> None:
@@ -195,7 +195,7 @@ def test_the_call_log_job_failing_is_recorded_and_e_mailed(settings, tasks_fail_
     job = JobStatus.objects.get(task_name="ingestion.ingest_call_logs")
     assert job.failures == 1 and job.last_failed_at is not None and job.last_succeeded_at is None
     alerts_flush(now=after_gathering(settings))
-    assert [m.subject for m in mail.outbox] == ["[Django] Task failed: ingestion.ingest_call_logs"]
+    assert [m.subject for m in mail.outbox] == ["[Complaints] Task failed: ingestion.ingest_call_logs"]
 
 
 def test_the_sweeper_finding_stuck_events_is_e_mailed_once(settings) -> None:
@@ -215,7 +215,7 @@ def test_the_sweeper_finding_stuck_events_is_e_mailed_once(settings) -> None:
     assert raw_events_sweep() == []  # nothing stuck any more
     alerts_flush(now=after_gathering(settings))
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == "[Django] Stuck raw events: 3 found, 3 re-enqueued"
+    assert mail.outbox[0].subject == "[Complaints] Stuck raw events: 3 found, 3 re-enqueued"
 
 
 # --- Sentry -----------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def test_a_malformed_webhook_quarantined_at_the_edge_is_e_mailed(client, setting
         assert post_meta(client, b'{"object": "page", "entry": "not a list"}').status_code == 400
     alerts_flush(now=after_gathering(settings))
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].subject == "[Django] Event quarantined: social (meta webhook) (x3)"
+    assert mail.outbox[0].subject == "[Complaints] Event quarantined: social (meta webhook) (x3)"
 
 
 # --- what the e-mails tell the admin ---------------------------------------------------------------
@@ -295,9 +295,9 @@ def test_alert_e_mails_link_to_the_admin_page_to_act_on_with_absolute_urls(setti
     alert_stuck_events(found=2, requeued=2)
     alerts_flush(now=after_gathering(settings))
     bodies = {m.subject: m.body for m in mail.outbox}
-    quarantined = bodies["[Django] Event quarantined: web_form (worker)"]
+    quarantined = bodies["[Complaints] Event quarantined: web_form (worker)"]
     assert f"https://complaints.example.com/admin/ingestion/rawevent/{event.id}/change/" in quarantined
-    stuck = bodies["[Django] Stuck raw events: 2 found, 2 re-enqueued"]
+    stuck = bodies["[Complaints] Stuck raw events: 2 found, 2 re-enqueued"]
     assert "https://complaints.example.com/readyz" in stuck
     assert "https://complaints.example.com/admin/ingestion/rawevent/?status__exact=received" in stuck
 

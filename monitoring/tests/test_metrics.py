@@ -258,5 +258,5 @@ def test_the_call_log_job_counts_files_and_rows_and_reports_a_bad_file(client: C
     calls = moved("complaints_messages_received_total", source="call_center", channel="call")
     assert calls == result["new_calls"] > 0
     alerts_flush(now=epoch_now() + settings.ALERT_GATHER_SECONDS + 1)
-    assert [m.subject for m in mail.outbox] == ["[Django] Event quarantined: call_center (call-log job)"]
+    assert [m.subject for m in mail.outbox] == ["[Complaints] Event quarantined: call_center (call-log job)"]
     assert "junk.bin" in mail.outbox[0].body
