@@ -156,27 +156,20 @@ def _submission_forget(fingerprint: str) -> None:
 
 def _quarantine_duplicate(body: bytes, reference: str) -> None:
     """A form sent again is not a new complaint, but its bytes are kept like any refusal."""
-    try:
-        get_lake().quarantine(
-            source=Source.WEB_FORM,
-            data=body,
-            reason="form sent again",
-            name="submission.multipart",
-            details={"reference": reference},
-        )
-    except LakeUnavailable:
-        pass  # the complaint itself is in the lake already
+    _quarantine(body, reason="form sent again", details={"reference": reference})
 
 
 def _quarantine_rejected(body: bytes, form: ComplaintForm) -> None:
     """Rejected submissions are kept too (rule 5), with the form's errors as the reason."""
+    _quarantine(body, reason="form validation failed", details={"errors": json.loads(form.errors.as_json())})
+
+
+def _quarantine(body: bytes, *, reason: str, details: dict[str, Any]) -> None:
     try:
         get_lake().quarantine(
-            source=Source.WEB_FORM,
-            data=body,
-            reason="form validation failed",
-            name="submission.multipart",
-            details={"errors": json.loads(form.errors.as_json())},
+            source=Source.WEB_FORM, data=body, reason=reason, name="submission.multipart", details=details
         )
     except LakeUnavailable:
-        pass  # the customer still sees the errors; nothing was accepted
+        # Nothing is lost: a refused form was never accepted (the customer sees why), and a form
+        # sent again is in the lake already as the complaint it repeats.
+        logger.warning("web form: could not quarantine a %s (lake unavailable)", reason)
