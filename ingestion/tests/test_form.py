@@ -161,18 +161,6 @@ def test_text_too_short_and_missing_contact_are_explained(client: Client) -> Non
     assert "e-mail address or a phone number" in body
 
 
-def test_a_body_over_the_limit_is_413(client: Client, settings) -> None:
-    response = client.generic(
-        "POST",
-        "/complaints/new/",
-        b"x",
-        CONTENT_TYPE="multipart/form-data; boundary=x",
-        CONTENT_LENGTH=str(settings.FORM_MAX_BODY_BYTES + 1),
-    )
-    assert response.status_code == 413
-    assert RawEvent.objects.count() == 0
-
-
 def test_an_unwritable_lake_answers_503_and_records_nothing(client: Client, settings, tmp_path) -> None:
     from lake import reset_lake_cache
 
@@ -302,7 +290,7 @@ def test_a_form_refused_by_a_lake_outage_can_be_sent_again(client: Client, setti
     assert RawEvent.objects.count() == 1
 
 
-def test_files_too_big_together_get_a_page_not_json(client: Client, settings) -> None:
+def test_a_body_over_the_limit_is_413_with_a_page_not_json(client: Client, settings) -> None:
     response = client.generic(
         "POST",
         "/complaints/new/",
@@ -311,6 +299,8 @@ def test_files_too_big_together_get_a_page_not_json(client: Client, settings) ->
         CONTENT_LENGTH=str(settings.FORM_MAX_BODY_BYTES + 1),
     )
     assert response.status_code == 413
+    assert RawEvent.objects.count() == 0
+    # A customer whose files are too big together reads what to do, not body_limit's JSON.
     assert response["Content-Type"].startswith("text/html")
     assert "Your files are too big to send" in response.content.decode()
 
