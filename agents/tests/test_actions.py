@@ -181,6 +181,19 @@ def test_who_won_is_the_resolver_even_after_a_later_note(agent, other_agent, sup
     assert f"{complaint.reference} was already resolved by bob at " in response.content.decode()
 
 
+def test_an_agent_cannot_note_or_relabel_a_colleagues_closed_complaint_from_the_ui(agent, other_agent) -> None:
+    # Out of the agent's sight (resolved, assigned to bob): the detail page is a 404, and so is
+    # writing to it, which notes and relabels would otherwise allow in any state.
+    complaint = create_complaint(status="resolved", assigned_to=other_agent)
+    client = client_for(agent)
+    assert client.get(f"/agents/complaints/{complaint.pk}/").status_code == 404
+    assert client.post(f"/agents/complaints/{complaint.pk}/note/", {"note": "sneaky"}).status_code == 404
+    response = client.post(f"/agents/complaints/{complaint.pk}/relabel/", {"category": "billing", "expected": ""})
+    assert response.status_code == 404
+    assert not ComplaintEvent.objects.filter(complaint=complaint, action__in=["note", "relabelled"]).exists()
+    assert client_for(other_agent).post(f"/agents/complaints/{complaint.pk}/note/", {"note": "mine"}).status_code == 302
+
+
 def test_a_resolved_complaint_cannot_be_taken_or_dismissed(agent) -> None:
     complaint = create_complaint(status="resolved", assigned_to=agent)
     client = client_for(agent)

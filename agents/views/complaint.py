@@ -144,6 +144,7 @@ def complaint_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 ACTIONS = ("take", "assign", "note", "start", "resolve", "dismiss", "relabel")
+SIGHT_ACTIONS = ("note", "relabel")  # allowed in any state: only on a complaint the person may see
 DONE = {
     "take": "{ref} is yours.",
     "assign": "{ref} assigned.",
@@ -160,11 +161,14 @@ DONE = {
 def complaint_action(request: HttpRequest, pk: Any, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
-    # Any complaint may be acted on; the service decides. An agent who lost a race is told who
-    # won rather than shown a 404 because the complaint left their view.
-    complaint = Complaint.objects.filter(pk=pk).first()
-    if complaint is None:
+    # A status change may be tried on any complaint; the service decides, and an agent who lost a
+    # race is told who won rather than shown a 404 because the complaint left their view. A note or
+    # a relabel is allowed in any state, so it needs the complaint in the person's sight (as the
+    # API's needs_sight): else an agent could write to a colleague's closed complaint.
+    found = visible_complaint(request, pk) if action in SIGHT_ACTIONS else Complaint.objects.filter(pk=pk).first()
+    if found is None:
         raise Http404("No such complaint.")
+    complaint = found
     detail_url = reverse("agents:complaint", args=[complaint.pk])
     back = safe_next(request, detail_url)
     # Errors show the complaint again, keeping its way back to the queue when the form sent it.
