@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import Resolver404, resolve
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -93,12 +94,15 @@ class ComplaintDetail(AgentAPIView, generics.RetrieveAPIView):
 
 class ComplaintActionView(AgentAPIView):
     input_serializer: type[Any] = s.NoteInput
+    # Actions the service allows in any state (note, relabel) would otherwise let an agent write
+    # to, and read back in the answer, a complaint they may not see: those need it in sight.
+    needs_sight = False
 
     def perform(self, complaint: Complaint, data: dict[str, Any]) -> Complaint:
         raise NotImplementedError
 
     def post(self, request: Request, pk: Any) -> Response:
-        complaint = self.actionable(pk)
+        complaint = self.visible(pk) if self.needs_sight else self.actionable(pk)
         payload = self.input_serializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -146,6 +150,7 @@ class NoteAction(ComplaintActionView):
     """Add an internal note."""
 
     input_serializer = s.NoteInput
+    needs_sight = True
 
     def perform(self, complaint: Complaint, data: dict[str, Any]) -> Complaint:
         return complaint_note(complaint_id=complaint.pk, actor=self.request.user, note=data["note"])
@@ -194,6 +199,7 @@ class RelabelAction(ComplaintActionView):
     """Change the category; recorded as classifier feedback."""
 
     input_serializer = s.RelabelInput
+    needs_sight = True
 
     def perform(self, complaint: Complaint, data: dict[str, Any]) -> Complaint:
         return complaint_relabel(
@@ -205,9 +211,13 @@ class RelabelAction(ComplaintActionView):
         )
 
 
-def _bulk_response(result: BulkResult, missing: int) -> Response:
-    conflicts = [{"reference": ref, "reason": reason} for ref, reason in result.conflicts]
-    conflicts += [{"reference": "", "reason": "not found"}] * missing
+def _bulk_response(result: BulkResult, wanted: list[Any], found: list[Any]) -> Response:
+    conflicts: list[dict[str, Any]] = [{"reference": ref, "reason": reason} for ref, reason in result.conflicts]
+    # A complaint that does not exist (or is out of sight) has no reference: name it by its id,
+    # so that the caller can tell which of its ids failed.
+    seen = set(found)
+    missing = dict.fromkeys(str(pk) for pk in wanted if pk not in seen)
+    conflicts += [{"reference": "", "id": pk, "reason": "not found"} for pk in missing]
     return Response({"done": result.done, "conflicts": conflicts})
 
 
@@ -231,7 +241,7 @@ class BulkAssign(AgentAPIView):
         result = complaints_bulk_assign(
             complaint_ids=ids, actor=request.user, assignee=assignee, may_override=supervisor
         )
-        return _bulk_response(result, len(set(wanted)) - len(ids))
+        return _bulk_response(result, wanted, ids)
 
 
 @extend_schema(tags=["actions"], request=s.BulkResolveInput, responses={200: s.BulkResultSerializer})
@@ -249,16 +259,21 @@ class BulkResolve(AgentAPIView):
             note=payload.validated_data["note"],
             may_override=is_supervisor(request.user),
         )
-        return _bulk_response(result, len(set(wanted)) - len(ids))
+        return _bulk_response(result, wanted, ids)
 
 
-@extend_schema(tags=["messages"], responses={200: s.FilteredMessageSerializer(many=True)})
+@extend_schema(tags=["messages"], parameters=[s.FilteredMessageQuery], responses={200: s.FilteredMessagePageSerializer})
 class FilteredMessageList(AgentAPIView):
-    """Messages the classifier filtered out (newest first), with its reason. ?reason=&q=&after="""
+    """Messages the classifier filtered out (newest first), with its reason; 50 a page."""
 
     def get(self, request: Request) -> Response:
-        qs = filtered_messages(reason=request.query_params.get("reason", ""), text=request.query_params.get("q", ""))
-        page = filtered_messages_page(qs, after=request.query_params.get("after", ""))
+        # Validated here: the selector ignores an unknown reason or a mangled cursor, which would
+        # hand a script every message, or page one again and again.
+        query = s.FilteredMessageQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        qs = filtered_messages(reason=params["reason"], text=params["q"])
+        page = filtered_messages_page(qs, after=params["after"])
         return Response({"next_after": page.next, "results": s.FilteredMessageSerializer(page.items, many=True).data})
 
 
@@ -280,3 +295,28 @@ class PromoteMessage(AgentAPIView):
         except ValueError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(s.ComplaintDetailSerializer(complaint, context={"request": request}).data, status=201)
+
+
+@extend_schema(exclude=True)
+class NotFound(AgentAPIView):
+    """Anything under /api/v1/ that no endpoint answers: JSON, never Django's HTML page, and only
+    for agents (others get the 401/403 of every endpoint, and learn nothing about paths).
+
+    A path missing only its trailing slash is sent on with 308, which (unlike the 301 of
+    APPEND_SLASH) keeps the method and the body: a script's POST stays a POST.
+    """
+
+    def answer(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.path_info.endswith("/"):
+            try:
+                match = resolve(request.path_info + "/")
+            except Resolver404:
+                match = None
+            if match is not None and getattr(match.func, "view_class", None) is not NotFound:
+                query = request.META.get("QUERY_STRING", "")
+                response = HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+                response.status_code = 308
+                return response
+        raise Http404("Not found.")
+
+    get = post = put = patch = delete = options = answer

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from agents import api
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("complaints/<uuid:pk>/relabel/", api.RelabelAction.as_view(), name="relabel"),
     path("messages/filtered/", api.FilteredMessageList.as_view(), name="filtered_messages"),
     path("messages/<uuid:pk>/promote/", api.PromoteMessage.as_view(), name="promote"),
+    # Last: every other path under the prefix (a typo, a malformed id, a missing slash).
+    re_path(r"^(?P<path>.*)$", api.NotFound.as_view(), name="not_found"),
 ]

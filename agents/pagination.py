@@ -30,7 +30,9 @@ class QueueKeysetPagination(BasePagination):
             size = int(request.query_params.get("page_size", self.page_size))
         except ValueError:
             raise ValidationError({"page_size": "A whole number."}) from None
-        self.size = max(1, min(size, self.max_page_size))
+        if size < 1:  # clamping 0 or -5 to 1 would hand back a page nobody asked for
+            raise ValidationError({"page_size": f"From 1 to {self.max_page_size}."})
+        self.size = min(size, self.max_page_size)  # larger asks get the largest page, as documented
         self.request = request
         self.page: QueuePage = complaint_queue_page(
             queryset,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -154,6 +156,7 @@ class BulkResolveInput(serializers.Serializer):
 
 class BulkConflictSerializer(serializers.Serializer):
     reference = serializers.CharField()
+    id = serializers.UUIDField(required=False, help_text="Only for an id that matched no complaint you may see.")
     reason = serializers.CharField()
 
 
@@ -182,6 +185,33 @@ class FilteredMessageSerializer(serializers.ModelSerializer):
             "model_version",
             "received_at",
         ]
+
+
+class FilteredMessageQuery(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=list(NOT_COMPLAINT_REASONS), required=False, allow_blank=True, default="")
+    q = serializers.CharField(required=False, allow_blank=True, default="", help_text="Words, a handle or a reference.")
+    after = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="`next_after` of the last page."
+    )
+
+    def validate_after(self, value: str) -> str:
+        """The cursor filtered_messages_page makes: '<received_at ISO-8601 with offset>|<id>'."""
+        if not value:
+            return value
+        try:
+            at, ident = value.split("|", 1)
+            aware = datetime.fromisoformat(at).tzinfo is not None
+            uuid.UUID(ident)
+        except ValueError:
+            aware = False
+        if not aware:
+            raise serializers.ValidationError("Invalid cursor; pass next_after as given (URL-encoded).")
+        return value
+
+
+class FilteredMessagePageSerializer(serializers.Serializer):
+    next_after = serializers.CharField(allow_null=True, help_text="Pass as `after` for the next page; null at the end.")
+    results = FilteredMessageSerializer(many=True)
 
 
 class PromoteInput(serializers.Serializer):
