@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -23,6 +23,11 @@ def test_raw_keys_are_partitioned_by_source_and_utc_hour() -> None:
     at = datetime(2026, 3, 29, 1, 30, 5, 123456, tzinfo=UTC)
     assert raw_key("sms", at, event_id, "txt") == (
         "raw/sms/2026/03/29/01/20260329T013005123456Z_00000000-0000-4000-8000-000000000001.txt"
+    )
+    # Any zone in, UTC out; small fields padded.
+    berlin = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=1)))
+    assert raw_key("web_form", berlin, event_id, "multipart") == (
+        "raw/web_form/2026/01/02/02/20260102T020405000006Z_00000000-0000-4000-8000-000000000001.multipart"
     )
 
 

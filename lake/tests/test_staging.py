@@ -1,5 +1,6 @@
-"""Staged lake writes (lake/staging.py): bytes written by the request's thread, made durable and
-named for a whole group at once, with the same write-once guarantee as Lake.write."""
+"""Staged lake writes (lake/staging.py): objects handed over by the requests' threads, written,
+made durable and named for a whole group at once, with the same write-once guarantee as
+Lake.write."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import pytest
 
 from lake import Lake, LakeKeyExists, LakeUnavailable, commit_staged
+from lake import staging
 from lake import storage as lake_storage
 
 
@@ -21,7 +23,7 @@ def test_a_staged_object_is_invisible_until_its_group_is_committed(durable_file_
     two = durable_file_lake.stage("raw/sms/2026/01/01/01/two.form", b"Body=two")  # a new hour's folder
     assert one.pending and two.pending
     assert one.obj.size == 8 and len(one.obj.sha256) == 64
-    # Written but unnamed: nobody can read a half-durable object, and a crash leaves nothing.
+    # Not yet written: nobody can read a half-durable object, and a crash leaves nothing.
     assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == []
     assert not durable_file_lake.exists(one.obj.key)
     assert commit_staged([one, two]) == [None, None]
@@ -42,19 +44,74 @@ def test_a_key_that_exists_fails_its_own_object_only_and_the_first_bytes_stay(du
 
 def test_a_discarded_object_leaves_nothing_behind(durable_file_lake: Lake) -> None:
     staged = durable_file_lake.stage("raw/sms/2026/01/01/00/gone.form", b"Body=gone")
-    fd = staged.fd
     staged.discard()
-    assert not staged.pending and _names(durable_file_lake, "raw/sms/2026/01/01/00") == []
-    with pytest.raises(OSError):
-        os.fstat(fd)  # type: ignore[arg-type]
+    assert not staged.pending
     assert commit_staged([staged]) == [None]  # nothing pending: nothing to do
+    assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == []
 
 
-def test_a_folder_that_cannot_be_created_is_a_lake_outage(durable_file_lake: Lake) -> None:
+def test_each_file_is_synced_after_the_groups_write_back_started_and_before_it_is_named(
+    durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, int]] = []
+    folder = durable_file_lake.root / "raw/sms/2026/01/01/00"
+
+    def start_write_back(fd: int) -> None:
+        calls.append(("write-back", fd))
+
+    real_fsync, real_link = os.fsync, os.link
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", fd))
+        real_fsync(fd)
+
+    def link(src: str, dst: str, **kwargs: object) -> None:
+        calls.append(("link", int(src.rsplit("/", 1)[1])))
+        real_link(src, dst, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(staging, "start_write_back", start_write_back)
+    monkeypatch.setattr(staging.os, "fsync", fsync)
+    monkeypatch.setattr(staging.os, "link", link)
+    group = [durable_file_lake.stage(f"raw/sms/2026/01/01/00/{n}.form", b"Body=%d" % n) for n in range(3)]
+    assert commit_staged(group) == [None, None, None]
+    kinds = [kind for kind, _ in calls]
+    assert kinds == ["write-back"] * 3 + ["fsync"] * 3 + ["link"] * 3 + ["fsync"]  # the folder last
+    files = [fd for kind, fd in calls if kind == "write-back"]
+    assert [fd for kind, fd in calls[3:6]] == files and [fd for kind, fd in calls[6:9]] == files
+    assert sorted(p.name for p in folder.iterdir()) == ["0.form", "1.form", "2.form"]
+
+
+def test_a_write_that_fails_fails_its_own_object_only(durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write_all = staging.write_all
+
+    def write_all(fd: int, data: bytes) -> None:
+        if data == b"Body=full":
+            raise OSError(28, "No space left on device")
+        real_write_all(fd, data)
+
+    monkeypatch.setattr(staging, "write_all", write_all)
+    full = durable_file_lake.stage("raw/sms/2026/01/01/00/full.form", b"Body=full")
+    fine = durable_file_lake.stage("raw/sms/2026/01/01/00/fine.form", b"Body=fine")
+    outcomes = commit_staged([full, fine])
+    assert isinstance(outcomes[0], LakeUnavailable) and "No space left" in str(outcomes[0])
+    assert outcomes[1] is None and durable_file_lake.read(fine.obj.key) == b"Body=fine"
+    assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == ["fine.form"]
+    assert not full.pending and full.fd is None  # its unnamed file closed: nothing left behind
+
+
+def test_a_folder_that_cannot_be_created_is_a_lake_outage(
+    durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
     durable_file_lake.root.mkdir(parents=True, exist_ok=True)
     (durable_file_lake.root / "raw").write_text("a file where the folder should be")
+    monkeypatch.setattr(lake_storage, "_tmpfile_supported", True)  # decided earlier in the process
+    staged = durable_file_lake.stage("raw/sms/2026/01/01/00/x.form", b"x")
+    outcome = commit_staged([staged])
+    assert isinstance(outcome[0], LakeUnavailable) and not staged.pending
+    # The first stage of a process looks at the file system itself: the outage shows at once.
+    monkeypatch.setattr(lake_storage, "_tmpfile_supported", None)
     with pytest.raises(LakeUnavailable):
-        durable_file_lake.stage("raw/sms/2026/01/01/00/x.form", b"x")
+        durable_file_lake.stage("raw/sms/2026/01/01/00/y.form", b"y")
 
 
 def test_without_fsync_or_without_o_tmpfile_the_object_is_written_at_once(
