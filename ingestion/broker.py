@@ -16,6 +16,7 @@ the transport options, or a route to a queue other than the default exchange's.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import socket
@@ -40,7 +41,14 @@ class _Template:
     headers: dict[str, Any]
     properties: dict[str, Any]
     client: redis.Redis
+    # The envelope as JSON text once, with %-slots for those values (`_rendered`): one string
+    # formatting per message instead of two dict copies and two json.dumps of the whole message.
+    envelope: str = ""
 
+
+# The message body after its argument list (Celery's embed: no callbacks, errbacks, chain, chord).
+_BODY_TAIL = json.dumps([{}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])[1:]
+_SLOTS = ("body", "task_id", "argsrepr", "delivery_tag")
 
 _lock = threading.Lock()
 _template: _Template | None = None
@@ -73,19 +81,36 @@ def publish_process_raw_events(raw_event_ids: list[str]) -> list[str]:
 
 
 def _message(template: _Template, task_id: str, raw_event_id: str) -> str:
-    args = [raw_event_id]
-    body = json.dumps([args, {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}])
-    headers = {**template.headers, "id": task_id, "root_id": task_id, "argsrepr": repr(args)}
-    properties = {**template.properties, "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())}
-    return json.dumps(
+    # Every value through json.dumps: whatever the id holds, the envelope stays valid JSON.
+    body = f"[[{json.dumps(raw_event_id)}], {_BODY_TAIL}"
+    return template.envelope % {
+        "body": json.dumps(base64.b64encode(body.encode()).decode()),
+        "task_id": json.dumps(task_id),
+        "argsrepr": json.dumps(repr([raw_event_id])),
+        "delivery_tag": json.dumps(str(uuid.uuid4())),
+    }
+
+
+def _rendered(headers: dict[str, Any], properties: dict[str, Any]) -> str:
+    """The envelope kombu would send, as JSON text with a %-slot where each message differs."""
+    marks = {slot: f"@@{slot}@@" for slot in _SLOTS}
+    envelope = json.dumps(
         {
-            "body": base64.b64encode(body.encode()).decode(),
+            "body": marks["body"],
             "content-encoding": "utf-8",
             "content-type": "application/json",
-            "headers": headers,
-            "properties": properties,
+            "headers": {
+                **headers,
+                "id": marks["task_id"],
+                "root_id": marks["task_id"],
+                "argsrepr": marks["argsrepr"],
+            },
+            "properties": {**properties, "correlation_id": marks["task_id"], "delivery_tag": marks["delivery_tag"]},
         }
-    )
+    ).replace("%", "%%")
+    for slot, mark in marks.items():
+        envelope = envelope.replace(json.dumps(mark), f"%({slot})s")
+    return envelope
 
 
 def reset() -> None:
@@ -148,7 +173,7 @@ def _build(app: Any) -> _Template | None:
             retry=Retry(NoBackoff(), 1),
             driver_info=None,
         )
-        _template = _Template(
+        template = _Template(
             pid=os.getpid(),
             broker_url=broker_url,
             queue=queue.name,
@@ -184,4 +209,5 @@ def _build(app: Any) -> _Template | None:
             },
             client=client,
         )
+        _template = dataclasses.replace(template, envelope=_rendered(template.headers, template.properties))
         return _template

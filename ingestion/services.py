@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,8 +36,40 @@ def raw_event_receive(
     received_at: datetime | None = None,
     lake_object: LakeObject | None = None,
 ) -> RawEvent:
+    """`raw_event_accept`, and the accepted row as a RawEvent (the web form shows its reference)."""
+    values = raw_event_accept(
+        source=source,
+        provider=provider,
+        body=body,
+        ext=ext,
+        content_type=content_type,
+        headers=headers,
+        meta=meta,
+        event_id=event_id,
+        received_at=received_at,
+        lake_object=lake_object,
+    )
+    event = RawEvent(**values)
+    event._state.adding = False  # it is in the database now, as if loaded from it
+    return event
+
+
+def raw_event_accept(
+    *,
+    source: str,
+    provider: str,
+    body: bytes,
+    ext: str,
+    content_type: str = "",
+    headers: Mapping[str, str] | None = None,
+    meta: dict[str, Any] | None = None,
+    event_id: uuid.UUID | None = None,
+    received_at: datetime | None = None,
+    lake_object: LakeObject | None = None,
+) -> dict[str, Any]:
     """Lake first, then the ledger row, then enqueue on commit (ARCHITECTURE rules 1 and 2).
 
+    Returns the ledger row's values (what a webhook answers with needs no model instance).
     Raises lake.LakeUnavailable before anything is recorded: the view answers 503 and the
     provider retries. `lake_object` is for callers that wrote the bytes themselves.
 
@@ -83,9 +115,7 @@ def raw_event_receive(
     else:
         ledger_insert(values)
         transaction.on_commit(lambda: raw_event_enqueue(raw_event_id=event_id))
-    event = RawEvent(**values)
-    event._state.adding = False  # it is in the database now, as if loaded from it
-    return event
+    return values
 
 
 @dataclass(frozen=True)
@@ -131,6 +161,8 @@ class _LedgerInsert:
     row: str  # one row's placeholders
     supplied: tuple[Any, ...]  # the fields the caller gives values for, in the statement's order
     defaults: tuple[Any, ...]  # the other columns' defaults, already prepared for the database
+    # One function per supplied field: its value as the database takes it (`_db_value`).
+    prepare: tuple[Callable[[Any], Any], ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -146,7 +178,36 @@ def _ledger_insert_statement() -> _LedgerInsert:
     # Identifiers from the model's own metadata, values as parameters: nothing from a request.
     sql = f"INSERT INTO {quote(RawEvent._meta.db_table)} ({columns}) VALUES "  # noqa: S608
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
-    return _LedgerInsert(sql=sql, row=f"({placeholders})", supplied=tuple(given), defaults=defaults)
+    return _LedgerInsert(
+        sql=sql,
+        row=f"({placeholders})",
+        supplied=tuple(given),
+        defaults=defaults,
+        prepare=tuple(_db_value(f) for f in given),
+    )
+
+
+# On PostgreSQL (psycopg2 with Django's adapters) these fields' get_db_prep_save hands a value of
+# the type raw_event_receive gives (str, int, UUID, aware datetime) to the driver unchanged;
+# skipping the call saves a fifth of the accept path's Python work on the ledger row.
+_PASSED_AS_IS_ON_POSTGRESQL = (
+    models.CharField,
+    models.PositiveBigIntegerField,
+    models.UUIDField,
+    models.DateTimeField,
+)
+
+
+def _db_value(field: Any) -> Callable[[Any], Any]:
+    """How one supplied column's value is prepared for this database, decided once per process."""
+    if connection.vendor == "postgresql":
+        if isinstance(field, models.JSONField):
+            encoder = field.encoder
+            return lambda value: connection.ops.adapt_json_value(value, encoder)
+        if type(field) in _PASSED_AS_IS_ON_POSTGRESQL:
+            return lambda value: value
+    # Elsewhere (SQLite for `make run`: UUIDs as hex, datetimes as text), the field's own way.
+    return lambda value: field.get_db_prep_save(value, connection)
 
 
 # What raw_event_receive gives; every other column takes its model default.
@@ -176,9 +237,11 @@ def ledger_insert(values: dict[str, Any]) -> None:
 
 def _ledger_params(values: dict[str, Any]) -> list[Any]:
     statement = _ledger_insert_statement()
-    # Each value prepared by its field for this database, as the ORM would: a UUID, a datetime and
-    # JSON are bound differently by PostgreSQL and by SQLite (the embedded default of `make run`).
-    params = [field.get_db_prep_save(values[field.attname], connection) for field in statement.supplied]
+    # Each value prepared for this database as the ORM would: a UUID, a datetime and JSON are
+    # bound differently by PostgreSQL and by SQLite (the embedded default of `make run`).
+    params = [
+        prepare(values[field.attname]) for field, prepare in zip(statement.supplied, statement.prepare, strict=True)
+    ]
     return [*params, *statement.defaults]
 
 

@@ -70,6 +70,18 @@ def test_several_tasks_in_one_push_are_each_the_message_celery_would_publish(
     assert {m["headers"]["task"] for m in messages} == {"ingestion.process_raw_event"}
 
 
+def test_the_envelope_rendered_once_stays_valid_json_whatever_the_argument_holds(
+    private_queue: str, redis_client: redis_lib.Redis
+) -> None:
+    # The message is the envelope's text with slots filled in; an argument with quotes, a percent
+    # sign or a backslash must not break out of its slot.
+    odd = 'id "with" %(task_id)s and \\ in it'
+    task_id = broker.publish_process_raw_event(odd)
+    message = _pop(redis_client, private_queue)
+    assert message["body"][0] == [odd] and message["headers"]["argsrepr"] == repr([odd])
+    assert message["headers"]["id"] == message["properties"]["correlation_id"] == task_id
+
+
 def test_threads_publishing_at_once_from_a_fresh_process_lose_nothing(
     private_queue: str, redis_client: redis_lib.Redis
 ) -> None:

@@ -255,3 +255,29 @@ def test_inside_a_callers_transaction_the_row_is_inserted_at_once_and_commits_wi
     event = services.raw_event_receive(source="sms", provider="twilio", body=SMS, ext="form")
     assert RawEvent.objects.filter(id=event.id).exists()
     assert services._accept_group().batch_sizes == before
+
+
+@pytest.mark.django_db
+def test_the_ledger_rows_values_reach_postgresql_as_the_orms_own_preparation_would_send_them() -> None:
+    # The accept path prepares each value with a function chosen once per process instead of the
+    # field's get_db_prep_save: the statement PostgreSQL receives must be the same.
+    now = timezone.now()
+    values = {
+        "id": uuid.uuid4(),
+        "source": "sms",
+        "provider": "twilio",
+        "lake_key": "raw/sms/2026/01/01/00/x.form",
+        "sha256": "ab" * 32,
+        "size": 2**40,
+        "content_type": "application/x-www-form-urlencoded",
+        "headers": {"X-Twilio-Signature": "s'ig", "Content-Type": "x"},
+        "meta": {"reference": "C-1", "nested": [1, "é"]},
+        "received_at": now,
+        "enqueued_at": now,
+    }
+    statement = services._ledger_insert_statement()
+    by_the_fields = [f.get_db_prep_save(values[f.attname], connection) for f in statement.supplied]
+    with connection.cursor() as cursor:
+        fast = cursor.cursor.mogrify(statement.row, services._ledger_params(values))
+        slow = cursor.cursor.mogrify(statement.row, [*by_the_fields, *statement.defaults])
+    assert fast == slow

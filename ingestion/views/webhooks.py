@@ -7,7 +7,7 @@ Every endpoint follows the same order (ARCHITECTURE rules 1, 2 and 5):
 - missing or wrong signature: 403, nothing stored (an unsigned body is anybody's, and keeping it
   would let anybody fill the lake), counted in metrics;
 - signed but malformed: 400 with the reason, the raw bytes kept under quarantine/;
-- otherwise `raw_event_receive` (lake first, ledger row, enqueue on commit) and a fast 200.
+- otherwise `raw_event_accept` (lake first, ledger row, enqueue on commit) and a fast 200.
   The adapter runs in the worker, over the bytes from the lake.
 
 The size check runs before the signature check because verifying needs the whole body in memory.
@@ -37,7 +37,7 @@ from ingestion.adapters import vonage as vonage_adapter
 from ingestion.adapters import x as x_adapter
 from ingestion.adapters._payload import load_object
 from ingestion.edge import body_limit, error_response, lake_unavailable_response, unavailable_response
-from ingestion.services import raw_event_receive
+from ingestion.services import raw_event_accept
 from ingestion.signatures import (
     TwilioFormValues,
     meta_signature_valid,
@@ -117,9 +117,9 @@ def _receive(
     headers: dict[str, str],
     content_type: str | None = None,
 ) -> HttpResponse | None:
-    """Lake, ledger, enqueue on commit. None when accepted; the 503 answer when the lake is down."""
+    """Lake, ledger, enqueue (raw_event_accept). None when accepted; the 503 answer otherwise."""
     try:
-        raw_event_receive(
+        raw_event_accept(
             source=source,
             provider=name,
             body=body,
