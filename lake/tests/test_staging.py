@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from lake import Lake, LakeKeyExists, LakeUnavailable, commit_staged
-from lake import staging
+from lake import Lake, LakeKeyExists, LakeUnavailable, commit_staged, staging
 from lake import storage as lake_storage
 
 
