@@ -64,13 +64,13 @@ def test_each_file_is_synced_after_the_groups_write_back_started_and_before_it_i
         calls.append(("fsync", fd))
         real_fsync(fd)
 
-    def link(src: str, dst: str, **kwargs: object) -> None:
-        calls.append(("link", int(src.rsplit("/", 1)[1])))
-        real_link(src, dst, **kwargs)  # type: ignore[arg-type]
+    def link_open_file(fd: int, dir_fd: int, name: str) -> None:
+        calls.append(("link", fd))
+        real_link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd)
 
-    monkeypatch.setattr(staging, "start_write_back", start_write_back)
+    monkeypatch.setattr(staging, "_start_write_back", start_write_back)
     monkeypatch.setattr(staging.os, "fsync", fsync)
-    monkeypatch.setattr(staging.os, "link", link)
+    monkeypatch.setattr(staging, "_link_open_file", link_open_file)
     group = [durable_file_lake.stage(f"raw/sms/2026/01/01/00/{n}.form", b"Body=%d" % n) for n in range(3)]
     assert commit_staged(group) == [None, None, None]
     kinds = [kind for kind, _ in calls]
@@ -81,14 +81,14 @@ def test_each_file_is_synced_after_the_groups_write_back_started_and_before_it_i
 
 
 def test_a_write_that_fails_fails_its_own_object_only(durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_write_all = staging.write_all
+    real_write_all = staging._write_all
 
     def write_all(fd: int, data: bytes) -> None:
         if data == b"Body=full":
             raise OSError(28, "No space left on device")
         real_write_all(fd, data)
 
-    monkeypatch.setattr(staging, "write_all", write_all)
+    monkeypatch.setattr(staging, "_write_all", write_all)
     full = durable_file_lake.stage("raw/sms/2026/01/01/00/full.form", b"Body=full")
     fine = durable_file_lake.stage("raw/sms/2026/01/01/00/fine.form", b"Body=fine")
     outcomes = commit_staged([full, fine])
@@ -130,3 +130,23 @@ def test_an_s3_lake_writes_at_once(s3_lake: Lake) -> None:
     assert not staged.pending
     assert commit_staged([staged]) == [None]
     assert s3_lake.read("raw/sms/2026/01/01/00/s3.form") == b"s3"
+
+
+def test_without_held_system_calls_the_same_commit_goes_through_os(
+    durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where ctypes or sync_file_range is missing the commit uses Python's os functions.
+    monkeypatch.setattr(staging, "_open_unnamed", staging._os_open_unnamed)
+    monkeypatch.setattr(staging, "_write_all", staging.write_all)
+    monkeypatch.setattr(staging, "_start_write_back", staging._os_start_write_back)
+    monkeypatch.setattr(staging, "_link_open_file", staging._os_link_open_file)
+    monkeypatch.setattr(staging, "_close", os.close)
+    durable_file_lake.write("raw/sms/2026/01/01/00/taken.form", b"first")
+    group = [
+        durable_file_lake.stage("raw/sms/2026/01/01/00/taken.form", b"second"),
+        durable_file_lake.stage("raw/sms/2026/01/01/02/new.form", b"new"),
+    ]
+    outcomes = commit_staged(group)
+    assert isinstance(outcomes[0], LakeKeyExists) and outcomes[1] is None
+    assert durable_file_lake.read("raw/sms/2026/01/01/00/taken.form") == b"first"
+    assert durable_file_lake.read("raw/sms/2026/01/01/02/new.form") == b"new"
