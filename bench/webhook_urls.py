@@ -1,7 +1,9 @@
-"""The project's URLs plus /bench/bare/: a Django view that answers 200 and does nothing else.
+"""The project's URLs plus a Django view that answers 200 and does nothing else, at two paths.
 
-It runs in the same gunicorn, behind the same middleware, as /webhooks/twilio/sms/, so the
-difference between the two is the accept path itself (signature, lake, ledger, enqueue).
+/bench/bare/ runs behind the site's middleware (the baseline the aim is stated against);
+/webhooks/bench-bare/ behind the webhooks' shorter stack (complaintsite/webhook_wsgi.py), the
+same as /webhooks/twilio/sms/. Both in the same gunicorn as the webhook, so the difference is the
+accept path itself (signature, lake, ledger, enqueue), with or without the middleware saving.
 """
 
 from django.http import HttpRequest, HttpResponse
@@ -16,4 +18,4 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok", content_type="text/plain")
 
 
-urlpatterns = [path("bench/bare/", bare), *project_urlpatterns]
+urlpatterns = [path("bench/bare/", bare), path("webhooks/bench-bare/", bare), *project_urlpatterns]
