@@ -23,33 +23,10 @@ from lake import LakeObject, StagedObject, commit_staged, get_lake, raw_key
 logger = logging.getLogger(__name__)
 
 
-def raw_event_receive(
-    *,
-    source: str,
-    provider: str,
-    body: bytes,
-    ext: str,
-    content_type: str = "",
-    headers: Mapping[str, str] | None = None,
-    meta: dict[str, Any] | None = None,
-    event_id: uuid.UUID | None = None,
-    received_at: datetime | None = None,
-    lake_object: LakeObject | None = None,
-) -> RawEvent:
-    """`raw_event_accept`, and the accepted row as a RawEvent (the web form shows its reference)."""
-    values = raw_event_accept(
-        source=source,
-        provider=provider,
-        body=body,
-        ext=ext,
-        content_type=content_type,
-        headers=headers,
-        meta=meta,
-        event_id=event_id,
-        received_at=received_at,
-        lake_object=lake_object,
-    )
-    event = RawEvent(**values)
+def raw_event_receive(**accept: Any) -> RawEvent:
+    """`raw_event_accept(**accept)`, and the accepted row as a RawEvent (the web form shows its
+    reference); same arguments, same errors."""
+    event = RawEvent(**raw_event_accept(**accept))
     event._state.adding = False  # it is in the database now, as if loaded from it
     return event
 
