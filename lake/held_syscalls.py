@@ -9,7 +9,9 @@ mean wait per call with one other busy thread, measured in docs/benchmarks.md). 
 `ctypes.PyDLL` the same libc calls keep the lock: nothing else of the process runs during them,
 and they are short. The calls that wait on the disk (fsync) still go through `os` and release it.
 
-Linux and glibc (or musl) only; `available` is False elsewhere and the callers use `os`.
+Linux only (glibc or musl); `available` is False elsewhere and the callers use `os`. The file
+lake is meant for a local disk, where these calls do not wait on I/O; on a network file system
+they could, with the lock held (the S3 lake is the production choice there).
 """
 
 from __future__ import annotations
