@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -23,6 +24,9 @@ from django.conf import settings as django_settings
 
 from complaintsite.celery import app as celery_app
 from lake import Lake, get_lake, reset_lake_cache
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parent
 TEST_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -254,6 +258,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+ARTIFACTS = ROOT / "artifacts"  # kept by CI, ignored by git
 
 
 @pytest.fixture(scope="session")
@@ -271,3 +276,31 @@ def browser() -> Iterator[object]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Open pages, each in a context of its own (options as for new_context), all closed after the test.
+
+    London time unless a test says otherwise, so dates on the page do not depend on the machine's zone;
+    15 s for any wait, so a page that never shows something fails the test well before Playwright's 30 s.
+    """
+    contexts: list[BrowserContext] = []
+
+    def open_(**context_options: Any) -> Page:
+        context_options.setdefault("timezone_id", "Europe/London")
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the whole page as artifacts/<name>.png, for a person to look at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

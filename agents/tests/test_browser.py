@@ -6,33 +6,22 @@ artifacts/ (kept by CI, ignored by git).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
 
 from agents.tests.conftest import create_complaint
+from conftest import screenshot
 from warehouse.models import Complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id="Europe/London")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"agents-{name}.png"), full_page=True)
+def page(open_page: Callable[..., Any]) -> Any:
+    return open_page(viewport={"width": 1400, "height": 900})
 
 
 def seed_queue() -> dict[str, Complaint]:
@@ -102,7 +91,7 @@ def test_an_agent_logs_in_filters_the_queue_opens_a_complaint_and_resolves_it(pa
     page.wait_for_selector("body.counts-loaded")  # the per-filter counts arrive after the list
     assert page.locator("[data-count-for='category=billing']").inner_text() == "1"
     assert page.locator("[data-count-for='status=pending']").inner_text() == "4"
-    shot(page, "queue")
+    screenshot(page, "agents-queue")
 
     # Filter: only billing complaints, with the count beside the option.
     page.click("[data-facet-option='category=billing']")
@@ -111,7 +100,7 @@ def test_an_agent_logs_in_filters_the_queue_opens_a_complaint_and_resolves_it(pa
     assert page.locator("[data-total]").inner_text() == "1"
     page.wait_for_selector("body.counts-loaded")
     assert page.locator("[data-count-for='source=sms']").inner_text() == "1"  # billing kept
-    shot(page, "queue-filtered")
+    screenshot(page, "agents-queue-filtered")
 
     # Open it from the keyboard, write the resolution, resolve.
     page.keyboard.press("o")
@@ -119,11 +108,11 @@ def test_an_agent_logs_in_filters_the_queue_opens_a_complaint_and_resolves_it(pa
     assert "charged twice for invoice 48213" in page.locator("[data-text]").inner_text()
     page.keyboard.press("r")
     page.keyboard.type("Refunded the duplicate payment; confirmed by e-mail.")
-    shot(page, "detail")
+    screenshot(page, "agents-detail")
     page.click("#resolve-form button[value=stay]")
     page.wait_for_selector(".flash-success")
     assert f"{made['bill'].reference} resolved." in page.locator(".flash").inner_text()
-    shot(page, "resolved")
+    screenshot(page, "agents-resolved")
 
     made["bill"].refresh_from_db()
     assert made["bill"].status == "resolved"
@@ -157,10 +146,12 @@ def test_keyboard_shortcuts_move_take_and_search(page: Any, live_server: Any) ->
     assert page.locator("[data-row]").count() == 1
     page.keyboard.press("?")
     assert page.locator("#kbd-help").is_visible()
-    shot(page, "shortcuts")
+    screenshot(page, "agents-shortcuts")
 
 
-def test_the_second_agent_to_resolve_is_told_who_won(page: Any, live_server: Any, browser: Any) -> None:
+def test_the_second_agent_to_resolve_is_told_who_won(
+    page: Any, live_server: Any, open_page: Callable[..., Any]
+) -> None:
     group = Group.objects.get_or_create(name="agents")[0]
     for name in ("alice", "bob"):
         User.objects.create_user(name, password="pw " + name, is_staff=True).groups.add(group)
@@ -170,7 +161,7 @@ def test_the_second_agent_to_resolve_is_told_who_won(page: Any, live_server: Any
     # Both open the same complaint...
     log_in(page, live_server, "alice", "pw alice")
     page.goto(f"{live_server.url}/agents/complaints/{target.pk}/")
-    other = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    other = open_page(viewport={"width": 1400, "height": 900})
     log_in(other, live_server, "bob", "pw bob")
     other.goto(f"{live_server.url}/agents/complaints/{target.pk}/")
 
@@ -182,8 +173,7 @@ def test_the_second_agent_to_resolve_is_told_who_won(page: Any, live_server: Any
     page.click("#resolve-form button[value=stay]")
     page.wait_for_selector(".flash-error")
     assert f"{target.reference} was already resolved by bob" in page.locator(".flash").inner_text()
-    shot(page, "conflict")
-    other.context.close()
+    screenshot(page, "agents-conflict")
     target.refresh_from_db()
     assert target.resolution_note == "Reshipped the parcel."
 
@@ -238,7 +228,7 @@ def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_ser
     page.click("text=Filtered messages")
     page.wait_for_url("**/agents/messages/filtered/")
     assert page.locator("[data-row]").count() == 3
-    shot(page, "filtered")
+    screenshot(page, "agents-filtered")
     row = page.locator("[data-row]", has_text="router is on fire")
     row.locator("select[name=category]").select_option("service_outage")
     row.locator("button", has_text="Promote").click()
@@ -251,21 +241,17 @@ def test_an_agent_promotes_a_filtered_message_into_the_queue(page: Any, live_ser
 
 @pytest.mark.parametrize("path", ["/agents/", "/agents/messages/filtered/"])
 def test_on_a_phone_the_lists_scroll_sideways_by_themselves_not_the_whole_page(
-    browser: Any, live_server: Any, path: str
+    open_page: Callable[..., Any], live_server: Any, path: str
 ) -> None:
     User.objects.create_user("alice", password="correct horse", is_staff=True).groups.add(
         Group.objects.get_or_create(name="agents")[0]
     )
     seed_queue()
     seed_filtered_messages()
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    phone = context.new_page()
-    try:
-        log_in(phone, live_server, "alice", "correct horse")
-        phone.goto(f"{live_server.url}{path}")
-        assert phone.locator("[data-row]").count() > 0
-        shot(phone, "phone" + path.replace("/", "-").rstrip("-"))
-        # A page wider than the screen pushes the top bar and the search off it.
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        context.close()
+    phone = open_page(viewport={"width": 390, "height": 844})
+    log_in(phone, live_server, "alice", "correct horse")
+    phone.goto(f"{live_server.url}{path}")
+    assert phone.locator("[data-row]").count() > 0
+    screenshot(phone, "agents-phone" + path.replace("/", "-").rstrip("-"))
+    # A page wider than the screen pushes the top bar and the search off it.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390

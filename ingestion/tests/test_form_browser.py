@@ -7,33 +7,24 @@ to artifacts/ (kept by CI, ignored by git).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import screenshot
 from ingestion.models import RawEvent
 from warehouse.models import Complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, timezone_id="Europe/London")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"form-{name}.png"), full_page=True)
+def phone(open_page: Callable[..., Any]) -> Any:
+    return open_page(viewport=PHONE, is_mobile=True, has_touch=True)
 
 
 def page_width(page: Any) -> int:
@@ -57,7 +48,7 @@ def test_a_refusal_on_a_phone_keeps_the_page_narrow_and_puts_focus_on_the_error_
     phone.set_input_files("#id_attachments", [str(renamed)])
     phone.click("button[type=submit]")
     phone.wait_for_selector("#error-summary")
-    shot(phone, "phone-refused")
+    screenshot(phone, "form-phone-refused")
 
     assert page_width(phone) == PHONE["width"]  # the long name wraps instead of widening the page
     assert phone.evaluate("document.activeElement.id") == "error-summary"
@@ -74,7 +65,7 @@ def test_the_reference_fits_on_one_line_and_the_back_button_does_not_make_a_seco
     fill_in(phone)
     phone.click("button[type=submit]")
     phone.wait_for_url("**/complaints/submitted/")
-    shot(phone, "phone-submitted")
+    screenshot(phone, "form-phone-submitted")
     reference = phone.locator("#reference").inner_text()
     box = phone.locator("#reference").bounding_box()
     line_height = phone.evaluate("parseFloat(getComputedStyle(document.querySelector('#reference')).lineHeight)")
