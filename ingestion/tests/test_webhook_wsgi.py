@@ -91,3 +91,13 @@ def test_every_other_path_keeps_the_sites_middleware(public_testserver: None) ->
     assert status.startswith("404") and headers["X-Frame-Options"] == "DENY"
     status, headers, _ = _call("GET", "/webhooks-lookalike/")
     assert headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_an_unknown_path_under_webhooks_gets_the_sites_404_page_without_the_user_middleware(
+    public_testserver: None,
+) -> None:
+    # The 404 page's layout asks for the user; on the short stack there is none, and it must not fail.
+    status, headers, content = _call("GET", "/webhooks/no-such-provider/")
+    assert status.startswith("404") and b"Not found" in content
+    assert "X-Frame-Options" not in headers
