@@ -12,10 +12,10 @@ CPU per file creation in the kernel (0.005 ms alone); one thread creating the gr
 after another does not contend. Its short calls (open, write, linkat, close) keep the
 interpreter lock (lake/held_syscalls.py): each one released it before and the leader then
 queued behind the process's other threads to get it back, 8 ms of a 13 ms flush. And the
-write-back started for every file before the first fsync
-(sync_file_range, Linux) lets the fsyncs share the device's work instead of each writing its own
-file's data in turn (a group of 8: 0.85 ms and 0.25 ms of CPU instead of 1.5 ms and 0.48 ms; each
-fsync still runs, so the guarantee is fsync's).
+write-back started for every file before the first fsync (sync_file_range, Linux) lets the
+fsyncs share the device's work instead of each writing its own file's data in turn (a group of
+8: 0.85 ms and 0.25 ms of CPU instead of 1.5 ms and 0.48 ms; each fsync still runs, so the
+guarantee is fsync's).
 
 Only the file lake with fsync on stages for real. Elsewhere (S3, fsync off, a file system
 without O_TMPFILE) `stage` writes the object at once and there is nothing left to commit.
