@@ -7,7 +7,8 @@ the process (a gthread worker has 16), and the accept group's leader makes about
 per object, so a group of 8 spent more time queueing for the lock than doing its work (a 700 µs
 mean wait per call with one other busy thread, measured in docs/benchmarks.md). Through
 `ctypes.PyDLL` the same libc calls keep the lock: nothing else of the process runs during them,
-and they are short. The calls that wait on the disk (fsync) still go through `os` and release it.
+and they are short. The calls that wait on the disk do not come here: the files' fsyncs are one
+wait for the whole group (lake/fsync_batch.py), the folder's an `os.fsync`.
 
 Linux only (glibc or musl); `available` is False elsewhere and the callers use `os`. The file
 lake is meant for a local disk, where these calls do not wait on I/O; on a network file system
@@ -21,7 +22,6 @@ import errno as errno_codes
 import os
 
 AT_SYMLINK_FOLLOW = 0x400
-SYNC_FILE_RANGE_WRITE = 2
 
 try:
     _libc = ctypes.PyDLL(None, use_errno=True)  # the C library the interpreter already uses
@@ -29,7 +29,6 @@ try:
     _write = _libc.write
     _close = _libc.close
     _linkat = _libc.linkat
-    _sync_file_range = _libc.sync_file_range
 except (OSError, AttributeError):
     available = False
 else:
@@ -42,8 +41,6 @@ else:
     _close.restype = ctypes.c_int
     _linkat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
     _linkat.restype = ctypes.c_int
-    _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    _sync_file_range.restype = ctypes.c_int
 
 
 def _error(what: str, path: str | None = None) -> OSError:
@@ -53,13 +50,22 @@ def _error(what: str, path: str | None = None) -> OSError:
 
 def open_unnamed(folder: os.PathLike[str] | str, mode: int = 0o640) -> int:
     """open(folder, O_TMPFILE | O_WRONLY): an unnamed file in `folder`; OSError as os.open gives."""
+    return _open_path(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, mode)
+
+
+def open_folder(folder: os.PathLike[str] | str) -> int:
+    """open(folder, O_RDONLY | O_DIRECTORY): a descriptor to link names into and to fsync."""
+    return _open_path(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, 0)
+
+
+def _open_path(folder: os.PathLike[str] | str, flags: int, mode: int) -> int:
     path = os.fsencode(folder)
     while True:
-        fd = _open(path, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, mode)
+        fd = _open(path, flags, mode)
         if fd >= 0:
             return fd
         if ctypes.get_errno() != errno_codes.EINTR:
-            raise _error("open", os.fsdecode(path))
+            raise _error("open", os.fsdecode(path))  # OSError picks the subclass (FileNotFoundError...)
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -72,12 +78,6 @@ def write_all(fd: int, data: bytes) -> None:
                 continue
             raise _error("write")
         offset += written
-
-
-def start_write_back(fd: int) -> None:
-    """sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE): start the write-back, wait for nothing.
-    A failure is harmless (fsync follows) and ignored."""
-    _sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)
 
 
 def link_open_file(fd: int, dir_fd: int, name: str) -> None:

@@ -2,20 +2,19 @@
 
 A request's thread stages its object: the key, the bytes and their digest, nothing written yet.
 One thread then commits the whole group: it writes each object into an unnamed file (O_TMPFILE)
-in its key's folder, starts the write-back of all of them, fsyncs each, gives each its name with
-linkat (write-once: it fails on an existing key) and fsyncs each folder once. Same guarantees as
-`Lake.write` (file synced before it is named, the name synced before anyone is told "saved").
+in its key's folder, fsyncs them all with one wait (lake/fsync_batch.py), gives each its name
+with linkat (write-once: it fails on an existing key) and fsyncs each folder once. Same
+guarantees as `Lake.write` (file synced before it is named, the name synced before anyone is
+told "saved").
 
 Why one thread does all of it (measured in docs/benchmarks.md): under load, 16 threads creating
 inodes in the same folder while another fsyncs that folder's inode-table blocks cost 0.12 ms of
 CPU per file creation in the kernel (0.005 ms alone); one thread creating the group's files one
-after another does not contend. Its short calls (open, write, linkat, close) keep the
-interpreter lock (lake/held_syscalls.py): each one released it before and the leader then
-queued behind the process's other threads to get it back, 8 ms of a 13 ms flush. And the
-write-back started for every file before the first fsync (sync_file_range, Linux) lets the
-fsyncs share the device's work instead of each writing its own file's data in turn (a group of
-8: 0.85 ms and 0.25 ms of CPU instead of 1.5 ms and 0.48 ms; each fsync still runs, so the
-guarantee is fsync's).
+after another does not contend. Every call that let go of the interpreter lock cost the leader
+a wait to take it back behind the process's other threads, and the whole process waits for the
+leader: so the short calls (open, write, linkat, close) keep the lock (lake/held_syscalls.py),
+and the files' fsyncs are one wait instead of one each. What is left is that wait and the
+folder's fsync.
 
 Only the file lake with fsync on stages for real. Elsewhere (S3, fsync off, a file system
 without O_TMPFILE) `stage` writes the object at once and there is nothing left to commit.
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lake import held_syscalls
+from lake.fsync_batch import fsync_all
 from lake.storage import LakeError, LakeKeyExists, LakeObject, LakeUnavailable
 
 
@@ -82,8 +82,8 @@ def _os_open_unnamed(folder: os.PathLike[str] | str, mode: int = 0o640) -> int:
     return os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, mode)
 
 
-def _os_start_write_back(fd: int) -> None:
-    """Without sync_file_range each fsync writes its own file's data: correct, only slower."""
+def _os_open_folder(folder: os.PathLike[str] | str) -> int:
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
 
 
 def _os_link_open_file(fd: int, dir_fd: int, name: str) -> None:
@@ -92,18 +92,18 @@ def _os_link_open_file(fd: int, dir_fd: int, name: str) -> None:
 
 
 # The short calls of a commit: through held_syscalls where it can (the interpreter lock kept,
-# see there why), else through os. fsync always goes through os: it waits on the disk.
+# see there why), else through os. The fsyncs wait on the disk: never with the lock held.
 if held_syscalls.available:
     _open_unnamed = held_syscalls.open_unnamed
     _write_all = held_syscalls.write_all
-    _start_write_back = held_syscalls.start_write_back
     _link_open_file = held_syscalls.link_open_file
+    _open_folder = held_syscalls.open_folder
     _close = held_syscalls.close
 else:
     _open_unnamed = _os_open_unnamed
     _write_all = write_all
-    _start_write_back = _os_start_write_back
     _link_open_file = _os_link_open_file
+    _open_folder = _os_open_folder
     _close = os.close
 
 
@@ -119,13 +119,10 @@ def commit_staged(staged: Sequence[StagedObject]) -> list[LakeError | None]:
         for n, item in pending:
             outcomes[n] = _write_unnamed(item)
         written = [(n, item) for n, item in pending if outcomes[n] is None]
-        for _, item in written:
-            _start_write_back(item.fd)  # type: ignore[arg-type]  # written: fd is set
-        for n, item in written:
-            try:
-                os.fsync(item.fd)  # type: ignore[arg-type]
-            except OSError as exc:
-                outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {exc}")
+        synced = fsync_all([item.fd for _, item in written])  # type: ignore[misc]  # written: fd is set
+        for (n, item), error in zip(written, synced, strict=True):
+            if error is not None:
+                outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {error}")
         folders: dict[Path, list[tuple[int, StagedObject]]] = {}
         for n, item in written:
             if outcomes[n] is None:
@@ -159,7 +156,7 @@ def _write_unnamed(item: StagedObject) -> LakeError | None:
 
 def _name_and_sync(folder: Path, items: list[tuple[int, StagedObject]], outcomes: list[LakeError | None]) -> None:
     try:
-        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        dir_fd = _open_folder(folder)
     except OSError as exc:
         for n, item in items:
             outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {exc}")
@@ -185,4 +182,4 @@ def _name_and_sync(folder: Path, items: list[tuple[int, StagedObject]], outcomes
             for n, item in named:
                 outcomes[n] = LakeUnavailable(f"lake folder sync failed for {item.obj.key}: {exc}")
     finally:
-        os.close(dir_fd)
+        _close(dir_fd)

@@ -18,16 +18,16 @@ def test_an_unnamed_file_is_written_whole_and_named_once(tmp_path: Path) -> None
     fd = held_syscalls.open_unnamed(tmp_path)
     try:
         held_syscalls.write_all(fd, data)
-        held_syscalls.start_write_back(fd)
         os.fsync(fd)
         assert list(tmp_path.iterdir()) == []  # unnamed until linked
-        dir_fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+        dir_fd = held_syscalls.open_folder(tmp_path)
         try:
             held_syscalls.link_open_file(fd, dir_fd, "object.bin")
             with pytest.raises(FileExistsError):
                 held_syscalls.link_open_file(fd, dir_fd, "object.bin")  # write-once
+            os.fsync(dir_fd)  # a folder descriptor, as the commit fsyncs it
         finally:
-            os.close(dir_fd)
+            held_syscalls.close(dir_fd)
     finally:
         held_syscalls.close(fd)
     assert (tmp_path / "object.bin").read_bytes() == data
@@ -44,6 +44,10 @@ def test_errors_are_the_oserrors_os_would_raise(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(NotADirectoryError):
         held_syscalls.open_unnamed(tmp_path / "file")
+    with pytest.raises(NotADirectoryError):
+        held_syscalls.open_folder(tmp_path / "file")
+    with pytest.raises(FileNotFoundError):
+        held_syscalls.open_folder(tmp_path / "no-such-folder")
 
 
 def test_the_calls_go_through_pydll_which_keeps_the_interpreter_lock() -> None:

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from lake import Lake, LakeKeyExists, LakeUnavailable, commit_staged, staging
+from lake import Lake, LakeKeyExists, LakeUnavailable, commit_staged, fsync_batch, staging
 from lake import storage as lake_storage
 
 
@@ -49,35 +49,52 @@ def test_a_discarded_object_leaves_nothing_behind(durable_file_lake: Lake) -> No
     assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == []
 
 
-def test_each_file_is_synced_after_the_groups_write_back_started_and_before_it_is_named(
+def test_the_files_are_synced_together_before_they_are_named_and_the_folder_last(
     durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[tuple[str, int]] = []
+    calls: list[tuple[str, tuple[int, ...]]] = []
     folder = durable_file_lake.root / "raw/sms/2026/01/01/00"
+    real_fsync_all, real_fsync, real_link = staging.fsync_all, os.fsync, staging._link_open_file
 
-    def start_write_back(fd: int) -> None:
-        calls.append(("write-back", fd))
-
-    real_fsync, real_link = os.fsync, os.link
+    def fsync_all(fds: list[int]) -> list[OSError | None]:
+        calls.append(("fsync files", tuple(fds)))
+        return real_fsync_all(fds)
 
     def fsync(fd: int) -> None:
-        calls.append(("fsync", fd))
+        calls.append(("fsync folder", (fd,)))
         real_fsync(fd)
 
     def link_open_file(fd: int, dir_fd: int, name: str) -> None:
-        calls.append(("link", fd))
-        real_link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd)
+        calls.append(("link", (fd,)))
+        real_link(fd, dir_fd, name)
 
-    monkeypatch.setattr(staging, "_start_write_back", start_write_back)
+    monkeypatch.setattr(staging, "fsync_all", fsync_all)
     monkeypatch.setattr(staging.os, "fsync", fsync)
     monkeypatch.setattr(staging, "_link_open_file", link_open_file)
     group = [durable_file_lake.stage(f"raw/sms/2026/01/01/00/{n}.form", b"Body=%d" % n) for n in range(3)]
     assert commit_staged(group) == [None, None, None]
-    kinds = [kind for kind, _ in calls]
-    assert kinds == ["write-back"] * 3 + ["fsync"] * 3 + ["link"] * 3 + ["fsync"]  # the folder last
-    files = [fd for kind, fd in calls if kind == "write-back"]
-    assert [fd for kind, fd in calls[3:6]] == files and [fd for kind, fd in calls[6:9]] == files
+    assert [kind for kind, _ in calls] == ["fsync files"] + ["link"] * 3 + ["fsync folder"]
+    files = calls[0][1]
+    assert len(set(files)) == 3 and [fds[0] for _, fds in calls[1:4]] == list(files)  # one wait, then names
     assert sorted(p.name for p in folder.iterdir()) == ["0.form", "1.form", "2.form"]
+
+
+def test_a_file_whose_fsync_fails_fails_alone_and_is_not_named(
+    durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fsync_all = staging.fsync_all
+
+    def fsync_all(fds: list[int]) -> list[OSError | None]:
+        outcomes = real_fsync_all(fds)
+        return [OSError(5, "Input/output error"), *outcomes[1:]]  # the first file's disk said no
+
+    monkeypatch.setattr(staging, "fsync_all", fsync_all)
+    lost = durable_file_lake.stage("raw/sms/2026/01/01/00/lost.form", b"lost")
+    kept = durable_file_lake.stage("raw/sms/2026/01/01/00/kept.form", b"kept")
+    outcomes = commit_staged([lost, kept])
+    assert isinstance(outcomes[0], LakeUnavailable) and "Input/output error" in str(outcomes[0])
+    assert outcomes[1] is None
+    assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == ["kept.form"]  # never named unsynced
 
 
 def test_a_write_that_fails_fails_its_own_object_only(durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -135,18 +152,28 @@ def test_an_s3_lake_writes_at_once(s3_lake: Lake) -> None:
 def test_without_held_system_calls_the_same_commit_goes_through_os(
     durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Where ctypes or sync_file_range is missing the commit uses Python's os functions.
+    # Where ctypes or Linux AIO is missing the commit uses Python's os functions.
     monkeypatch.setattr(staging, "_open_unnamed", staging._os_open_unnamed)
     monkeypatch.setattr(staging, "_write_all", staging.write_all)
-    monkeypatch.setattr(staging, "_start_write_back", staging._os_start_write_back)
     monkeypatch.setattr(staging, "_link_open_file", staging._os_link_open_file)
+    monkeypatch.setattr(staging, "_open_folder", staging._os_open_folder)
     monkeypatch.setattr(staging, "_close", os.close)
+    monkeypatch.setattr(fsync_batch, "_refused", True)
+    real_fsync, synced = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     durable_file_lake.write("raw/sms/2026/01/01/00/taken.form", b"first")
     group = [
         durable_file_lake.stage("raw/sms/2026/01/01/00/taken.form", b"second"),
         durable_file_lake.stage("raw/sms/2026/01/01/02/new.form", b"new"),
     ]
+    synced.clear()  # the first write's own fsyncs
     outcomes = commit_staged(group)
     assert isinstance(outcomes[0], LakeKeyExists) and outcomes[1] is None
     assert durable_file_lake.read("raw/sms/2026/01/01/00/taken.form") == b"first"
     assert durable_file_lake.read("raw/sms/2026/01/01/02/new.form") == b"new"
+    assert len(synced) == 4  # each file, then each of the two folders, one os.fsync apiece
