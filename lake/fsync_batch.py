@@ -118,11 +118,12 @@ def _fsync_by_aio(context: int, fds: Sequence[int]) -> list[OSError | None] | No
             for n, fd in enumerate(part):
                 outcomes[done + n] = _fsync_one(fd)
         else:
-            # The kernel may take fewer than asked (only when it is short of slots): the rest
-            # are fsynced here while the submitted ones run.
+            # The kernel takes fewer than asked when it is short of slots or stops at one it
+            # refuses (a closed descriptor): the rest are fsynced here, each with its own outcome,
+            # while the submitted ones run.
             for n in range(submitted, len(part)):
                 outcomes[done + n] = _fsync_one(part[n])
-            for tag, result in _reap(context, [tag for tag in tags][:submitted]):
+            for tag, result in _reap(context, list(tags)[:submitted]):
                 if result < 0:
                     outcomes[tags[tag]] = OSError(-result, f"fsync: {os.strerror(-result)}")
         done += len(part)
