@@ -12,7 +12,9 @@ wait for the whole group (lake/fsync_batch.py), the folder's an `os.fsync`.
 
 Linux only (glibc or musl); `available` is False elsewhere and the callers use `os`. The file
 lake is meant for a local disk, where these calls do not wait on I/O; on a network file system
-they could, with the lock held (the S3 lake is the production choice there).
+they could, with the lock held (the S3 lake is the production choice there). On ext4 without a
+journal an open is also slow, 0.4-0.9 ms instead of 0.03, for minutes after many files were
+deleted (docs/benchmarks.md): a file lake belongs on a volume of its own.
 """
 
 from __future__ import annotations
