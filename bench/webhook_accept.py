@@ -95,7 +95,7 @@ def flush_queue() -> None:
 
 
 # A file creation (O_TMPFILE, write, linkat: the accept path's calls, no fsync) costs about 30 µs
-# of CPU on this machine's journal-less ext4, and up to 400 µs in the minutes after many files were
+# of CPU on this machine's journal-less ext4, and several hundred µs in the minutes after many files were
 # deleted (a previous run's clean-up): without a journal the inode allocator skips every inode
 # freed in the last 60 s (360 s while its inode-table block is dirty, and new files in the same
 # block keep it dirty), reading each one's deletion time. The accept path would pay that on every

@@ -72,7 +72,7 @@ def fsync_all(fds: Sequence[int]) -> list[OSError | None]:
 
 
 def available() -> bool:
-    """Whether fsyncs go through AIO in this process (for tests and the benchmark's notes)."""
+    """Whether fsyncs go through AIO in this process (sets the context up if need be)."""
     with _lock:
         return not _refused and _aio_context() is not None
 
