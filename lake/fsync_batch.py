@@ -11,6 +11,11 @@ each runs `vfs_fsync` on a kernel worker, so they also overlap on the device), a
 waits once for all of them, the lock released once. The guarantee is fsync's: each file's
 outcome is its own fsync's result, and nothing returns before every fsync has finished.
 
+In a gevent worker (the webhook server, complaintsite/green.py) a blocking wait would stop
+every request of the process, not just this one: there each batch also signals an eventfd
+(IOCB_FLAG_RESFD), the wait is the event loop's (`set_cooperative_wait`), and the completions
+are collected without blocking once the eventfd says some are in.
+
 Where Linux AIO is missing (another OS or architecture, a seccomp profile that forbids it, the
 system's aio-max-nr used up, a file system without AIO fsync) `fsync_all` falls back to one
 `os.fsync` per file, for good after the first refusal.
@@ -25,7 +30,7 @@ import os
 import platform
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # System call numbers: x86_64 has its own; aarch64 (and the other new ports) the generic table.
 _SYSCALLS = {
@@ -35,6 +40,7 @@ _SYSCALLS = {
 _IO_SETUP, _IO_SUBMIT, _IO_GETEVENTS = _SYSCALLS or (-1, -1, -1)
 
 IOCB_CMD_FSYNC = 2
+IOCB_FLAG_RESFD = 1  # the kernel adds 1 to the iocb's eventfd when the request completes
 _IOCB = struct.Struct("<QIIHhIQQqQII")  # struct iocb (64 bytes, little-endian ABI)
 _EVENT = struct.Struct("<QQqq")  # struct io_event: data, obj, res, res2
 _QUEUE_DEPTH = 64  # per call at most; a bigger group is submitted in slices
@@ -43,18 +49,38 @@ _lock = threading.Lock()  # one batch at a time per process: completions are nev
 _context: tuple[int, int] | None = None  # (pid, aio context); a forked child makes its own
 _refused = _SYSCALLS is None
 _tags = itertools.count(1)
+# Set in a gevent worker: waits until a descriptor is readable, yielding to the event loop.
+_cooperative_wait: Callable[[int], None] | None = None
+_eventfd: tuple[int, int] | None = None  # (pid, eventfd) for the cooperative wait
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+_NO_WAIT = _Timespec(0, 0)
 
 try:
     # io_submit only queues the work: made while holding the interpreter lock (PyDLL). The wait
     # (io_getevents) goes through CDLL, which releases the lock for the call.
+    # Collecting completions that are already in (no timeout) does not wait: held as well.
     _submit_call = ctypes.PyDLL(None, use_errno=True).syscall
     _wait_call = ctypes.CDLL(None, use_errno=True).syscall
     _setup_call = _wait_call
+    _collect_call = _submit_call
 except (OSError, AttributeError):
     _refused = True
 else:
     for _call in (_submit_call, _wait_call):
         _call.restype = ctypes.c_long
+
+
+def set_cooperative_wait(wait: Callable[[int], None] | None) -> None:
+    """Wait for the fsyncs with `wait(fd)` (returns once fd is readable) instead of blocking
+    the thread: gevent's `wait_read` in a gevent worker. None restores the blocking wait."""
+    global _cooperative_wait
+    with _lock:
+        _cooperative_wait = wait
 
 
 def fsync_all(fds: Sequence[int]) -> list[OSError | None]:
@@ -108,7 +134,8 @@ def _fsync_by_aio(context: int, fds: Sequence[int]) -> list[OSError | None] | No
     while done < len(fds):
         part = fds[done : done + _QUEUE_DEPTH]
         tags = {next(_tags): done + n for n in range(len(part))}
-        submitted = _submit(context, part, list(tags))
+        resfd = _completion_eventfd() if _cooperative_wait is not None else None
+        submitted = _submit(context, part, list(tags), resfd)
         if submitted < 0:
             code = -submitted
             if done == 0 and code in (errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP):
@@ -123,22 +150,36 @@ def _fsync_by_aio(context: int, fds: Sequence[int]) -> list[OSError | None] | No
             # while the submitted ones run.
             for n in range(submitted, len(part)):
                 outcomes[done + n] = _fsync_one(part[n])
-            for tag, result in _reap(context, list(tags)[:submitted]):
+            reaped = (
+                _reap(context, list(tags)[:submitted])
+                if resfd is None
+                else _reap_cooperatively(context, list(tags)[:submitted], resfd)
+            )
+            for tag, result in reaped:
                 if result < 0:
                     outcomes[tags[tag]] = OSError(-result, f"fsync: {os.strerror(-result)}")
         done += len(part)
     return outcomes
 
 
-def _submit(context: int, fds: Sequence[int], tags: list[int]) -> int:
-    """io_submit one IOCB_CMD_FSYNC per descriptor; how many went out, or -errno."""
+def _completion_eventfd() -> int:
+    global _eventfd
+    if _eventfd is None or _eventfd[0] != os.getpid():
+        _eventfd = (os.getpid(), os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC))
+    return _eventfd[1]
+
+
+def _submit(context: int, fds: Sequence[int], tags: list[int], resfd: int | None = None) -> int:
+    """io_submit one IOCB_CMD_FSYNC per descriptor; how many went out, or -errno. With `resfd`
+    each completion also signals that eventfd."""
     count = len(fds)
     iocbs = ctypes.create_string_buffer(_IOCB.size * count)
     pointers = (ctypes.c_void_p * count)()
     base = ctypes.addressof(iocbs)
     for n, (fd, tag) in enumerate(zip(fds, tags, strict=True)):
         # data (our tag), key, rw_flags, opcode, reqprio, fd, buf, nbytes, offset, reserved, flags, resfd
-        _IOCB.pack_into(iocbs, n * _IOCB.size, tag, 0, 0, IOCB_CMD_FSYNC, 0, fd, 0, 0, 0, 0, 0, 0)
+        flags, signalled = (0, 0) if resfd is None else (IOCB_FLAG_RESFD, resfd)
+        _IOCB.pack_into(iocbs, n * _IOCB.size, tag, 0, 0, IOCB_CMD_FSYNC, 0, fd, 0, 0, 0, 0, flags, signalled)
         pointers[n] = base + n * _IOCB.size
     while True:
         result = _submit_call(
@@ -183,3 +224,40 @@ def _reap(context: int, tags: list[int]) -> list[tuple[int, int]]:
             if tag in expected:
                 reaped.append((tag, result))
     return reaped
+
+
+def _reap_cooperatively(context: int, tags: list[int], eventfd: int) -> list[tuple[int, int]]:
+    """As `_reap`, but the waiting is the event loop's: collect what is in without blocking,
+    and while some are missing wait for the eventfd the kernel signals at each completion."""
+    assert _cooperative_wait is not None
+    count = len(tags)
+    expected = set(tags)
+    events = ctypes.create_string_buffer(_EVENT.size * count)
+    base = ctypes.addressof(events)
+    reaped: list[tuple[int, int]] = []
+    while True:
+        got = _collect_call(
+            ctypes.c_long(_IO_GETEVENTS),
+            ctypes.c_ulong(context),
+            ctypes.c_long(0),
+            ctypes.c_long(count - len(reaped)),
+            ctypes.c_void_p(base),
+            ctypes.byref(_NO_WAIT),
+        )
+        if got < 0:
+            if ctypes.get_errno() == errno.EINTR:
+                continue
+            raise OSError(ctypes.get_errno(), f"io_getevents: {os.strerror(ctypes.get_errno())}")
+        for n in range(got):
+            tag, _obj, result, _result2 = _EVENT.unpack_from(events, n * _EVENT.size)
+            if tag in expected:
+                reaped.append((tag, result))
+        if len(reaped) == count:
+            return reaped
+        # Level-triggered: a completion that came in since the collection above has already
+        # counted, so this returns at once for it. The count is then reset before collecting.
+        _cooperative_wait(eventfd)
+        try:
+            os.eventfd_read(eventfd)
+        except BlockingIOError:
+            pass

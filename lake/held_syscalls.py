@@ -8,7 +8,7 @@ per object, so a group of 8 spent more time queueing for the lock than doing its
 mean wait per call with one other busy thread, measured in docs/benchmarks.md). Through
 `ctypes.PyDLL` the same libc calls keep the lock: nothing else of the process runs during them,
 and they are short. The calls that wait on the disk do not come here: the files' fsyncs are one
-wait for the whole group (lake/fsync_batch.py), the folder's an `os.fsync`.
+wait for the whole group (lake/fsync_batch.py), the folders' another.
 
 Linux only (glibc or musl); `available` is False elsewhere and the callers use `os`. The file
 lake is meant for a local disk, where these calls do not wait on I/O; on a network file system

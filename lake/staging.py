@@ -3,7 +3,8 @@
 A request's thread stages its object: the key, the bytes and their digest, nothing written yet.
 One thread then commits the whole group: it writes each object into an unnamed file (O_TMPFILE)
 in its key's folder, fsyncs them all with one wait (lake/fsync_batch.py), gives each its name
-with linkat (write-once: it fails on an existing key) and fsyncs each folder once. Same
+with linkat (write-once: it fails on an existing key) and fsyncs the folders, again with one
+wait (a group spans one folder, two at the turn of an hour or across sources). Same
 guarantees as `Lake.write` (file synced before it is named, the name synced before anyone is
 told "saved").
 
@@ -13,8 +14,8 @@ CPU per file creation in the kernel (0.005 ms alone); one thread creating the gr
 after another does not contend. Every call that let go of the interpreter lock cost the leader
 a wait to take it back behind the process's other threads, and the whole process waits for the
 leader: so the short calls (open, write, linkat, close) keep the lock (lake/held_syscalls.py),
-and the files' fsyncs are one wait instead of one each. What is left is that wait and the
-folder's fsync.
+and the files' fsyncs are one wait instead of one each, the folders' another. In a gevent
+worker those two waits are the event loop's (fsync_batch.set_cooperative_wait).
 
 Only the file lake with fsync on stages for real. Elsewhere (S3, fsync off, a file system
 without O_TMPFILE) `stage` writes the object at once and there is nothing left to commit.
@@ -127,8 +128,7 @@ def commit_staged(staged: Sequence[StagedObject]) -> list[LakeError | None]:
         for n, item in written:
             if outcomes[n] is None:
                 folders.setdefault(item.path.parent, []).append((n, item))  # type: ignore[union-attr]
-        for folder, items in folders.items():
-            _name_and_sync(folder, items, outcomes)
+        _name_and_sync(folders, outcomes)
     finally:
         for _, item in pending:
             item.discard()
@@ -154,32 +154,38 @@ def _write_unnamed(item: StagedObject) -> LakeError | None:
     return None
 
 
-def _name_and_sync(folder: Path, items: list[tuple[int, StagedObject]], outcomes: list[LakeError | None]) -> None:
+def _name_and_sync(folders: dict[Path, list[tuple[int, StagedObject]]], outcomes: list[LakeError | None]) -> None:
+    """Name each synced file in its folder, then fsync the folders, all of them with one wait."""
+    opened: list[tuple[int, list[tuple[int, StagedObject]]]] = []  # (folder fd, the objects named there)
     try:
-        dir_fd = _open_folder(folder)
-    except OSError as exc:
-        for n, item in items:
-            outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {exc}")
-        return
-    try:
-        named = []
-        for n, item in items:
+        for folder, items in folders.items():
             try:
-                # It fails if the key exists: write-once without a race.
-                _link_open_file(item.fd, dir_fd, item.path.name)  # type: ignore[arg-type,union-attr]
-            except FileExistsError:
-                outcomes[n] = LakeKeyExists(item.obj.key)
+                dir_fd = _open_folder(folder)
             except OSError as exc:
-                outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {exc}")
-            else:
-                named.append((n, item))
-        try:
-            os.fsync(dir_fd)  # the new names are durable too
-        except OSError as exc:
-            # Named but maybe not durable: the caller answers 503 and the provider retries; a
-            # copy that did survive has no ledger row and is found by replay_lake, absorbed by
-            # the UNIQUE (source, external_id) if the retry came through.
-            for n, item in named:
-                outcomes[n] = LakeUnavailable(f"lake folder sync failed for {item.obj.key}: {exc}")
+                for n, item in items:
+                    outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {exc}")
+                continue
+            named: list[tuple[int, StagedObject]] = []
+            opened.append((dir_fd, named))
+            for n, item in items:
+                try:
+                    # It fails if the key exists: write-once without a race.
+                    _link_open_file(item.fd, dir_fd, item.path.name)  # type: ignore[arg-type,union-attr]
+                except FileExistsError:
+                    outcomes[n] = LakeKeyExists(item.obj.key)
+                except OSError as exc:
+                    outcomes[n] = LakeUnavailable(f"lake write failed for {item.obj.key}: {exc}")
+                else:
+                    named.append((n, item))
+        # The new names are durable too. A folder whose fsync failed: its objects are named but
+        # maybe not durable, so their callers answer 503 and the provider retries; a copy that did
+        # survive has no ledger row and is found by replay_lake, absorbed by the UNIQUE
+        # (source, external_id) if the retry came through.
+        synced = fsync_all([dir_fd for dir_fd, _ in opened])
+        for (_, named), error in zip(opened, synced, strict=True):
+            if error is not None:
+                for n, item in named:
+                    outcomes[n] = LakeUnavailable(f"lake folder sync failed for {item.obj.key}: {error}")
     finally:
-        _close(dir_fd)
+        for dir_fd, _ in opened:
+            _close(dir_fd)

@@ -49,43 +49,65 @@ def test_a_discarded_object_leaves_nothing_behind(durable_file_lake: Lake) -> No
     assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == []
 
 
-def test_the_files_are_synced_together_before_they_are_named_and_the_folder_last(
+def test_the_files_are_synced_together_before_they_are_named_and_the_folders_last(
     durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, tuple[int, ...]]] = []
-    folder = durable_file_lake.root / "raw/sms/2026/01/01/00"
-    real_fsync_all, real_fsync, real_link = staging.fsync_all, os.fsync, staging._link_open_file
+    real_fsync_all, real_link = staging.fsync_all, staging._link_open_file
 
     def fsync_all(fds: list[int]) -> list[OSError | None]:
-        calls.append(("fsync files", tuple(fds)))
+        calls.append(("fsync", tuple(fds)))
         return real_fsync_all(fds)
 
-    def fsync(fd: int) -> None:
-        calls.append(("fsync folder", (fd,)))
-        real_fsync(fd)
-
     def link_open_file(fd: int, dir_fd: int, name: str) -> None:
-        calls.append(("link", (fd,)))
+        calls.append(("link", (fd, dir_fd)))
         real_link(fd, dir_fd, name)
 
     monkeypatch.setattr(staging, "fsync_all", fsync_all)
-    monkeypatch.setattr(staging.os, "fsync", fsync)
     monkeypatch.setattr(staging, "_link_open_file", link_open_file)
-    group = [durable_file_lake.stage(f"raw/sms/2026/01/01/00/{n}.form", b"Body=%d" % n) for n in range(3)]
+    # A group at the turn of an hour: two folders.
+    keys = ["raw/sms/2026/01/01/00/0.form", "raw/sms/2026/01/01/00/1.form", "raw/sms/2026/01/01/01/2.form"]
+    group = [durable_file_lake.stage(key, b"Body=%d" % n) for n, key in enumerate(keys)]
     assert commit_staged(group) == [None, None, None]
-    assert [kind for kind, _ in calls] == ["fsync files"] + ["link"] * 3 + ["fsync folder"]
-    files = calls[0][1]
-    assert len(set(files)) == 3 and [fds[0] for _, fds in calls[1:4]] == list(files)  # one wait, then names
-    assert sorted(p.name for p in folder.iterdir()) == ["0.form", "1.form", "2.form"]
+    assert [kind for kind, _ in calls] == ["fsync"] + ["link"] * 3 + ["fsync"]
+    files, folders = calls[0][1], calls[-1][1]
+    assert len(set(files)) == 3 and [link[1][0] for link in calls[1:4]] == list(files)  # one wait, then names
+    # One more wait for both folders, each the folder its files were named in.
+    assert len(folders) == 2 and {link[1][1] for link in calls[1:4]} == set(folders)
+    assert _names(durable_file_lake, "raw/sms/2026/01/01/00") == ["0.form", "1.form"]
+    assert _names(durable_file_lake, "raw/sms/2026/01/01/01") == ["2.form"]
+
+
+def test_a_folder_whose_fsync_fails_fails_the_objects_named_in_it_only(
+    durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fsync_all, waits = staging.fsync_all, []
+
+    def fsync_all(fds: list[int]) -> list[OSError | None]:
+        waits.append(len(fds))
+        outcomes = real_fsync_all(fds)
+        if len(waits) == 2:  # the folders' wait: the first folder's disk said no
+            return [OSError(5, "Input/output error"), *outcomes[1:]]
+        return outcomes
+
+    monkeypatch.setattr(staging, "fsync_all", fsync_all)
+    keys = ["raw/sms/2026/01/01/00/a.form", "raw/sms/2026/01/01/01/b.form"]
+    outcomes = commit_staged([durable_file_lake.stage(key, b"x") for key in keys])
+    assert waits == [2, 2]
+    assert isinstance(outcomes[0], LakeUnavailable) and "folder sync failed" in str(outcomes[0])
+    assert outcomes[1] is None
 
 
 def test_a_file_whose_fsync_fails_fails_alone_and_is_not_named(
     durable_file_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_fsync_all = staging.fsync_all
+    real_fsync_all, waits = staging.fsync_all, []
 
     def fsync_all(fds: list[int]) -> list[OSError | None]:
+        waits.append(len(fds))
         outcomes = real_fsync_all(fds)
+        if len(waits) > 1:
+            return outcomes  # the folder's wait
         return [OSError(5, "Input/output error"), *outcomes[1:]]  # the first file's disk said no
 
     monkeypatch.setattr(staging, "fsync_all", fsync_all)
