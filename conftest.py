@@ -162,6 +162,16 @@ def _clear_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _close_ledger_connection() -> Iterator[None]:
+    """The accept group's connection is the process's own (ingestion/ledger_connection.py): a
+    test that opened it closes it, or the test database could not be dropped at the end."""
+    yield
+    from ingestion import ledger_connection
+
+    ledger_connection.close()
+
+
 @pytest.fixture(scope="session")
 def worker_lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("worker-lake")

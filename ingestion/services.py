@@ -15,6 +15,7 @@ from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ingestion import ledger_connection
 from ingestion.broker import publish_process_raw_event, publish_process_raw_events
 from ingestion.group_commit import GroupCommit
 from ingestion.models import RawEvent
@@ -209,7 +210,8 @@ def ledger_insert(values: dict[str, Any]) -> None:
     """The ledger row by a plain INSERT, at once on this thread's connection: the ORM's create()
     cost twice the CPU for the same statement (docs/benchmarks.md). Committed on return in
     autocommit, like create(); inside a transaction, with it."""
-    _ledger_insert_rows([_ledger_params(values)])
+    with connection.cursor() as cursor:
+        cursor.execute(_ledger_insert_sql(1), _ledger_params(values))
 
 
 def _ledger_params(values: dict[str, Any]) -> list[Any]:
@@ -222,11 +224,15 @@ def _ledger_params(values: dict[str, Any]) -> list[Any]:
     return [*params, *statement.defaults]
 
 
-def _ledger_insert_rows(rows: list[list[Any]]) -> None:
+def _ledger_insert_sql(count: int) -> str:
     statement = _ledger_insert_statement()
-    sql = statement.sql + ", ".join([statement.row] * len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+    return statement.sql + ", ".join([statement.row] * count)
+
+
+def _ledger_insert_rows(rows: list[list[Any]]) -> None:
+    """The group's rows in one statement, on the process's own connection (the flush runs on
+    whichever thread or greenlet leads: ingestion/ledger_connection.py); committed on return."""
+    ledger_connection.execute(_ledger_insert_sql(len(rows)), [value for row in rows for value in row])
 
 
 def raw_event_enqueue(*, raw_event_id: uuid.UUID) -> bool:
