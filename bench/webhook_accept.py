@@ -5,7 +5,9 @@ What it runs, all on loopback, bounded in time:
 
 1. a fresh PostgreSQL database (`bench_webhooks`), Redis db 11 (BENCH_REDIS_URL; flushed), and a file lake
    in a temporary folder with fsync ON: the real durable accept path, nothing relaxed;
-2. one gunicorn (settings from the command line) serving /bench/bare/ (a view that answers 200,
+2. one gunicorn (by default the webhook server as deployed, gevent workers with
+   complaintsite/gunicorn_webhooks.py; `--worker-class gthread` for the site's server) serving
+   /bench/bare/ (a view that answers 200,
    behind the site's middleware), the same view at /webhooks/bench-bare/ (behind the webhooks'
    shorter stack) and /webhooks/twilio/sms/, all through the same server and workers;
 3. closed-loop throughput with wrk (`apt-get install wrk`), rounds of each endpoint in turn so
@@ -23,7 +25,7 @@ report says what was found.
 
 Usage:
     .venv/bin/python bench/webhook_accept.py [--duration 6] [--rounds 5] [--connections 64]
-        [--workers 2] [--threads 16] [--rate 200] [--open-seconds 20] [--priority 0]
+        [--worker-class gevent] [--workers 2] [--threads 16] [--rate 200] [--open-seconds 20] [--priority 0]
         [--settle-seconds 420] [--write-docs]
 
 --write-docs replaces the generated block of docs/benchmarks.md (webhook-bench markers); the
@@ -193,8 +195,7 @@ def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any
         + "; ".join(f"{k}: {v}" for k, v in info.items())
         + ".",
         "",
-        f"Server: gunicorn {args.workers} workers × {args.threads} threads "
-        f"({'gthread' if args.threads > 1 else 'sync'}), the same process serving both URLs; "
+        f"Server: gunicorn {_server_line(args)}, the same processes serving every URL; "
         f"load: wrk, 2 threads, {args.connections} connections, {args.duration} s per round, "
         f"{args.rounds} rounds, each endpoint in turn; the lake on the local file system with fsync on; "
         "PostgreSQL and Redis on the same machine.",
@@ -268,6 +269,15 @@ def render(args: argparse.Namespace, info: dict[str, str], result: dict[str, Any
     return "\n".join(lines)
 
 
+def _server_line(args: argparse.Namespace) -> str:
+    if args.worker_class == "gevent":
+        return (
+            f"{args.workers} gevent workers (the webhook server as deployed: "
+            "`-c python:complaintsite.gunicorn_webhooks`)"
+        )
+    return f"{args.workers} workers × {args.threads} threads ({'gthread' if args.threads > 1 else 'sync'})"
+
+
 def _file_system_line(probe: dict[str, float]) -> str:
     line = f"File creation before the rounds (O_TMPFILE, write, linkat; CPU per file): {probe['us']:.0f} µs"
     if probe["waited_s"]:
@@ -302,7 +312,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds, each endpoint in turn (max 10)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--worker-class",
+        default="gevent",
+        choices=("gevent", "gthread"),
+        help="gevent: the webhook server as deployed; gthread: the site's server (with --threads)",
+    )
+    parser.add_argument("--threads", type=int, default=16, help="per gthread worker")
     parser.add_argument("--rate", type=int, default=200, help="open-loop requests per second (max 2000)")
     parser.add_argument("--open-seconds", type=int, default=20)
     parser.add_argument("--iterations", type=int, default=300, help="per step in the step-cost run (0: skip)")
@@ -338,7 +354,7 @@ def main() -> None:
     probe_dir = lake_dir.parent / f"{lake_dir.name}-probe"
     result_probe = settle_file_system(probe_dir, wait_seconds=min(max(args.settle_seconds, 0), 600))
     print(f"file creation: {result_probe['us']:.0f} µs CPU per file", file=sys.stderr)
-    server = start_gunicorn(env, port, args.workers, args.threads)
+    server = start_gunicorn(env, port, args.workers, args.threads, args.worker_class)
     base = f"http://127.0.0.1:{port}"
     result: dict[str, Any] = {"bare": [], "bare_webhook_stack": [], "twilio": [], "file_system": result_probe}
     try:
@@ -387,7 +403,8 @@ def main() -> None:
     result["command"] = "python bench/webhook_accept.py " + " ".join(
         f"--{k.replace('_', '-')} {v}"
         for k, v in vars(args).items()
-        if k in {"duration", "rounds", "connections", "workers", "threads", "rate", "open_seconds", "priority"}
+        if k in {"duration", "rounds", "connections", "worker_class", "workers", "rate", "open_seconds", "priority"}
+        or (k == "threads" and args.worker_class == "gthread")
     )
     section = render(args, machine(), result)
     print(section)

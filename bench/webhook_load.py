@@ -39,27 +39,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(VENV_BIN / "gunicorn"),
-        "complaintsite.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "gthread" if threads > 1 else "sync",
-        "--threads",
-        str(threads),
-        "--backlog",
-        "2048",
-        "--keep-alive",
-        "5",
-        # The app is imported once, before the fork: every worker is ready when the port opens.
-        "--preload",
-        "--log-level",
-        "warning",
-    ]
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, threads: int, worker_class: str = "gevent"
+) -> subprocess.Popen[bytes]:
+    """gevent: the webhook server as deployed (complaintsite/gunicorn_webhooks.py); gthread: the
+    site's server (docker-compose's `web`), `threads` per worker."""
+    if worker_class == "gevent":
+        command = [
+            str(VENV_BIN / "gunicorn"),
+            "complaintsite.wsgi:application",
+            "-c",
+            "python:complaintsite.gunicorn_webhooks",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ]
+    else:
+        command = [
+            str(VENV_BIN / "gunicorn"),
+            "complaintsite.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread" if threads > 1 else "sync",
+            "--threads",
+            str(threads),
+            "--backlog",
+            "2048",
+            "--keep-alive",
+            "5",
+            # The app is imported once, before the fork: every worker is ready when the port opens.
+            "--preload",
+            "--log-level",
+            "warning",
+        ]
     proc = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
