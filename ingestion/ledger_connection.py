@@ -9,14 +9,18 @@ one connection serves them all, in a gthread worker too (two backends for the ac
 
 It is a connection of Django's own making for the default database (same parameters, same
 initialisation, the same exception classes), in autocommit: a statement is committed when it
-returns. An error that may have cut it (the server restarted, the network dropped) closes it;
-the flush in progress fails (its callers answer 503 and the providers retry) and the next one
-connects again.
+returns. Before each statement the connection's socket is looked at (no round trip): an idle
+connection has nothing to read, so anything readable is the server saying goodbye (a restart, a
+terminated backend) or the end of the stream, and a new connection is made first, as Django's
+health check does for its own connections at each request. An error that may have cut it
+mid-statement closes it; that flush fails (its callers answer 503 and the providers retry) and
+the next one connects again.
 """
 
 from __future__ import annotations
 
 import os
+import select
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -63,6 +67,8 @@ def _connection() -> BaseDatabaseWrapper:
     if _wrapper is not None and _pid != os.getpid():
         _inherited.append(_wrapper)
         _wrapper = None
+    if _wrapper is not None and _closed_by_the_server(_wrapper):
+        _close_locked()
     if _wrapper is None:
         wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
         # Flushes run on whichever thread (or greenlet) leads: Django checks that a connection
@@ -70,6 +76,18 @@ def _connection() -> BaseDatabaseWrapper:
         wrapper.inc_thread_sharing()
         _wrapper, _pid = wrapper, os.getpid()
     return _wrapper
+
+
+def _closed_by_the_server(wrapper: BaseDatabaseWrapper) -> bool:
+    connection = wrapper.connection
+    fileno = getattr(connection, "fileno", None)  # psycopg2; SQLite has no socket to look at
+    if connection is None or fileno is None:
+        return False  # not connected yet (the cursor connects), or nothing to look at
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except Exception:  # psycopg2's InterfaceError once closed, OSError for a dead descriptor
+        return True
+    return bool(readable)
 
 
 def _close_locked() -> None:

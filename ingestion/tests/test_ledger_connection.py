@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError, connection
 
+from conftest import wait_for
 from ingestion import ledger_connection, services
 from ingestion.models import RawEvent
 from ingestion.tests.webhook_helpers import payload
@@ -57,11 +58,29 @@ def test_flushes_led_by_different_threads_share_the_processs_one_connection(file
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cut_connection_fails_its_flush_and_the_next_flush_reconnects(file_lake: Lake) -> None:
+def test_a_connection_the_server_ended_is_replaced_before_the_next_flush(file_lake: Lake) -> None:
+    # What a PostgreSQL restart does to every idle connection: the flush after it must not fail.
     _accept()
     first = ledger_connection.backend_pid()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+    wait_for(lambda: first not in _backend_pids_of_this_database(), timeout=10, interval=0.01)
+    _accept()
+    assert ledger_connection.backend_pid() not in (None, first)
+    assert RawEvent.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_cut_unseen_fails_its_flush_and_the_next_flush_reconnects(
+    file_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cut the socket does not show (a network drop without a goodbye): the statement fails.
+    monkeypatch.setattr(ledger_connection, "_closed_by_the_server", lambda wrapper: False)
+    _accept()
+    first = ledger_connection.backend_pid()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+    wait_for(lambda: first not in _backend_pids_of_this_database(), timeout=10, interval=0.01)
     with pytest.raises(OperationalError):  # Django's class: the webhook answers 503 and is retried
         _accept()
     assert ledger_connection.backend_pid() is None  # closed, not kept half-dead
