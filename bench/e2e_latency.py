@@ -100,7 +100,8 @@ class Sampler(threading.Thread):
         from ingestion.models import RawEvent
 
         while not self.stop.wait(self.interval):
-            web_max, web_total = self._tree_mb("web")
+            # The deliveries' server (gevent) when the stack has one, else the web server.
+            web_max, web_total = self._tree_mb("webhooks" if "webhooks" in self.stack.procs else "web")
             worker_max, worker_total = self._tree_mb("worker")
             try:
                 backlog = RawEvent.objects.filter(
@@ -143,7 +144,7 @@ def cpu_seconds(stack: Stack) -> dict[str, float]:
     import psutil
 
     trees: dict[str, list[Any]] = {}
-    for name in ("web", "worker", "beat", "redis"):
+    for name in ("web", "webhooks", "worker", "beat", "redis"):
         proc = stack.procs.get(name)
         trees[name] = _pid_tree(proc.pid) if proc is not None and proc.poll() is None else []
     pid_file = stack.pg_dir / "postmaster.pid"
@@ -178,7 +179,7 @@ def lean_sender(base_url: str, **kwargs: Any) -> Any:
                 return super()._once(d)
             conn = getattr(self._local, "conn", None)
             if conn is None:
-                parts = urlsplit(self.base_url)
+                parts = urlsplit(self.webhook_base_url)
                 conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=self.timeout)
                 self._local.conn = conn
             try:
@@ -207,6 +208,7 @@ def traffic(stack: Stack, *, rate: float, duration: float, seed: int) -> Any:
 
     config = TrafficConfig(
         base_url=stack.base_url,
+        webhook_base_url=stack.webhooks_url,
         rate=rate,
         duration=duration,
         providers=WEBHOOKS,
@@ -219,7 +221,11 @@ def traffic(stack: Stack, *, rate: float, duration: float, seed: int) -> Any:
     )
     run = TrafficRun(config, ProviderSecrets.from_settings())
     run.sender = lean_sender(
-        config.base_url, timeout=config.timeout, retry_window=config.retry_window, seed=config.seed
+        config.base_url,
+        timeout=config.timeout,
+        retry_window=config.retry_window,
+        seed=config.seed,
+        webhook_base_url=config.webhook_base_url,
     )
     slots = min(int(config.rate * config.duration), config.max_messages)
     prebuilt = [run.next_deliveries() for _ in range(slots)]  # not timed: signing, JSON, text generation
@@ -331,6 +337,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         },
         "server": {
             "gunicorn_workers": args.web_workers,
+            "webhook_workers": stack.config.webhook_workers if stack.config.webhook_server else 0,
             "celery_concurrency": args.concurrency,
             "batch_size": args.batch_size,
             "celery_pool": args.pool,
@@ -365,8 +372,14 @@ def render(r: dict[str, Any], notes: str = "") -> str:
             f"{r['load_average'][0]:g} at the start, {r['load_average'][1]:g} at the end, on "
             f"{r['cores']} cores).",
             "",
-            f"A private stack on loopback (faults/stack.py): gunicorn {r['server']['gunicorn_workers']} sync workers, "
-            f"one Celery worker ({r['server'].get('celery_pool', 'prefork')} pool, concurrency "
+            "A private stack on loopback (faults/stack.py): "
+            + (
+                f"the webhook server as deployed (gunicorn, {r['server']['webhook_workers']} gevent workers) taking "
+                f"the deliveries, the web server (gunicorn {r['server']['gunicorn_workers']} sync workers) beside it, "
+                if r["server"].get("webhook_workers")
+                else f"gunicorn {r['server']['gunicorn_workers']} sync workers, "
+            )
+            + f"one Celery worker ({r['server'].get('celery_pool', 'prefork')} pool, concurrency "
             f"{r['server']['celery_concurrency']}, prefetch multiplier {r['server'].get('prefetch_multiplier', 1)}; "
             f"batches of up to {r['server'].get('batch_size', 1)} raw events), "
             "beat, PostgreSQL and Redis "
@@ -389,7 +402,9 @@ def render(r: dict[str, Any], notes: str = "") -> str:
             f"{r['backlog_peak']:,}.",
             "",
             f"Memory (peak RSS over the run): web {rss['web_process_max']} MB per gunicorn process, "
-            f"{rss['web_total_max']} MB for the whole web tree; worker {rss['worker_process_max']} MB per Celery "
+            f"{rss['web_total_max']} MB for the whole "
+            + ("webhook server" if r["server"].get("webhook_workers") else "web tree")
+            + f"; worker {rss['worker_process_max']} MB per Celery "
             f"process (the classifier loaded), {rss['worker_total_max']} MB for the whole worker tree.",
             "",
             "Where the cores went, from the first scheduled send until the last message was stored "

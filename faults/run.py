@@ -294,12 +294,13 @@ def _main(argv: list[str]) -> int:
     try:
         with running(stack, model_dir=model_dir):
             print(
-                f"stack up in {time.monotonic() - started:.0f} s: {stack.base_url} "
+                f"stack up in {time.monotonic() - started:.0f} s: {stack.base_url}, webhooks {stack.webhooks_url} "
                 f"(PostgreSQL :{stack.pg_port}, Redis :{stack.redis_port})",
                 flush=True,
             )
             config = TrafficConfig(
                 base_url=stack.base_url,
+                webhook_base_url=stack.webhooks_url,
                 rate=plan.rate,
                 duration=plan.duration,
                 duplicate_share=0.10,

@@ -67,6 +67,10 @@ def _pg_bin(name: str) -> str:
 class StackConfig:
     web_workers: int = 3
     web_threads: int = 1
+    # The providers' deliveries on a server of their own, as deployed (docker compose's
+    # `webhooks`: gevent workers); False sends them to the web server with everything else.
+    webhook_server: bool = True
+    webhook_workers: int = 2
     worker_concurrency: int = 2
     worker_pool: str = "prefork"  # celery --pool: prefork, solo or threads (the bench compares them)
     worker_prefetch: int = 0  # celery --prefetch-multiplier; 0: the settings' (1)
@@ -90,6 +94,7 @@ class Stack:
         self.pg_port = free_port()
         self.redis_port = free_port()
         self.web_port = free_port()
+        self.webhooks_port = free_port()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         # Held while a process is being killed or started, so that the supervisor loop and a
         # fault never both replace the same worker.
@@ -112,6 +117,11 @@ class Stack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def webhooks_url(self) -> str:
+        """Where the providers' deliveries go: the webhook server, or the web server without one."""
+        return f"http://127.0.0.1:{self.webhooks_port}" if self.config.webhook_server else self.base_url
 
     @property
     def database_url(self) -> str:
@@ -318,6 +328,31 @@ class Stack:
         self._spawn("web", argv)
         wait_for(self._web_ready, timeout=60, what="gunicorn")
 
+    def webhooks_start(self) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "complaintsite.wsgi",
+            "-c",
+            "python:complaintsite.gunicorn_webhooks",  # as deployed: gevent workers
+            "--bind",
+            f"127.0.0.1:{self.webhooks_port}",
+            "--workers",
+            str(self.config.webhook_workers),
+            "--graceful-timeout",
+            "5",
+        ]
+        self._spawn("webhooks", argv)
+        wait_for(self._webhooks_ready, timeout=60, what="gunicorn (webhooks)")
+
+    def _webhooks_ready(self) -> bool:
+        try:
+            # A GET on a POST-only endpoint: 405 once Django answers (404 if Twilio is switched off).
+            return requests.get(self.webhooks_url + "/webhooks/twilio/sms/", timeout=2).status_code in (405, 404)
+        except requests.RequestException:
+            return False
+
     def _web_ready(self) -> bool:
         try:
             return requests.get(self.base_url + "/complaints/new/", timeout=2).status_code == 200
@@ -385,7 +420,13 @@ class Stack:
         """What a process supervisor does: start again whatever exited. Returns what it restarted."""
         restarted = []
         with self.lock:
-            for name, start in (("web", self.web_start), ("worker", self.worker_start), ("beat", self.beat_start)):
+            starts = (
+                ("web", self.web_start),
+                ("webhooks", self.webhooks_start),
+                ("worker", self.worker_start),
+                ("beat", self.beat_start),
+            )
+            for name, start in starts:
                 proc = self.procs.get(name)
                 if proc is not None and proc.poll() is not None:
                     start()
@@ -442,6 +483,8 @@ class Stack:
         if model_dir is None:
             self.manage("ensure_classifier", timeout=1800)
         self.web_start()
+        if self.config.webhook_server:
+            self.webhooks_start()
         self.worker_start()
         if self.config.beat:
             self.beat_start()
@@ -449,7 +492,7 @@ class Stack:
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self.lake_writable()
-        for name in ("beat", "web", *sorted(n for n in self.procs if n.startswith("worker")), "redis"):
+        for name in ("beat", "web", "webhooks", *sorted(n for n in self.procs if n.startswith("worker")), "redis"):
             with contextlib.suppress(Exception):
                 self._stop(name)
         if self.postgres_running():

@@ -57,9 +57,14 @@ class Sender:
         retry_window: float = 120.0,
         backoff: float = 0.5,
         seed: int | None = None,
+        webhook_base_url: str | None = None,
     ) -> None:
         _loopback_only(base_url)
         self.base_url = base_url.rstrip("/")
+        # The providers' deliveries may have a server of their own (docker compose's `webhooks`).
+        if webhook_base_url:
+            _loopback_only(webhook_base_url)
+        self.webhook_base_url = (webhook_base_url or base_url).rstrip("/")
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.retry_window = retry_window
@@ -108,9 +113,10 @@ class Sender:
     def _once(self, d: Delivery) -> tuple[int, str]:
         if d.provider == "web_form":
             return self._form(d)
+        base = self.webhook_base_url if d.path.startswith("/webhooks/") else self.base_url
         response = self.session.request(
             d.method,
-            self.base_url + d.path,
+            base + d.path,
             data=d.body,
             headers=d.headers,
             timeout=self.timeout,

@@ -52,6 +52,7 @@ def resolve_providers(names: list[str] | tuple[str, ...] | None) -> tuple[str, .
 @dataclass
 class TrafficConfig:
     base_url: str = "http://127.0.0.1:8000"
+    webhook_base_url: str | None = None  # the webhook server, when it is not base_url
     rate: float = 5.0  # messages per second (deliveries, counting re-deliveries and bad ones)
     duration: float = 60.0  # seconds
     providers: tuple[str, ...] = PROVIDERS
@@ -157,7 +158,11 @@ class TrafficRun:
         self.rng = random.Random(config.seed)
         self.gen = TextGenerator(seed=None if config.seed is None else config.seed + 1)
         self.sender = Sender(
-            config.base_url, timeout=config.timeout, retry_window=config.retry_window, seed=config.seed
+            config.base_url,
+            timeout=config.timeout,
+            retry_window=config.retry_window,
+            seed=config.seed,
+            webhook_base_url=config.webhook_base_url,
         )
         self.result = TrafficResult()
         self._lock = threading.Lock()
@@ -171,7 +176,7 @@ class TrafficRun:
     # -- building ---------------------------------------------------------------------------
     def _new_message(self) -> list[Delivery]:
         provider = self.rng.choices(self.streamed, [PROVIDER_WEIGHTS[p] for p in self.streamed])[0]
-        base, s = self.config.base_url, self.secrets
+        base, s = self.config.webhook_base_url or self.config.base_url, self.secrets
         if provider == "twilio":
             return [
                 sms.twilio_message(self.gen.utterance("sms"), self.rng, base_url=base, auth_token=s.twilio_auth_token)
@@ -195,13 +200,13 @@ class TrafficRun:
             provider = rng.choice(bad_pool)
             if provider == "web_form":
                 return [webform.malformed_form(rng)]
-            return [malformed.malformed(provider, rng, self.secrets, base_url=cfg.base_url)]
+            return [malformed.malformed(provider, rng, self.secrets, base_url=cfg.webhook_base_url or cfg.base_url)]
         roll -= cfg.malformed_share
         if roll < cfg.forged_share and bad_pool:
             provider = rng.choice(bad_pool)
             if provider == "web_form":
                 return [webform.forged_form()]
-            return [malformed.forged(provider, rng, self.secrets, base_url=cfg.base_url)]
+            return [malformed.forged(provider, rng, self.secrets, base_url=cfg.webhook_base_url or cfg.base_url)]
         roll -= cfg.forged_share
         if roll < cfg.duplicate_share and self._recent:
             return [rng.choice(self._recent).as_redelivery()]

@@ -93,3 +93,26 @@ def test_only_loopback_addresses_are_targets() -> None:
 def test_unknown_sources_are_refused() -> None:
     with pytest.raises(CommandError, match="unknown source"):
         call_command("simulate_traffic", rate=1, duration=1, sources=["fax"], stdout=io.StringIO())
+
+
+def test_webhooks_go_to_the_webhook_server_when_it_has_its_own(live_server, provider_secrets) -> None:
+    # Nothing listens on the site's address: every delivery answered came from the webhook server.
+    from conftest import free_port
+
+    out = io.StringIO()
+    call_command(
+        "simulate_traffic",
+        rate=8,
+        duration=2,
+        base_url=f"http://127.0.0.1:{free_port()}",
+        webhook_url=live_server.url,
+        sources=["sms", "social"],
+        seed=3,
+        json=True,
+        stdout=out,
+    )
+    report = json.loads(out.getvalue()[out.getvalue().index("{\n") :])
+    sent = report["sent"]
+    assert sum(row.get("accepted", 0) for row in sent.values()) >= 10
+    assert all(row.get("failed", 0) == 0 for row in sent.values())
+    assert RawEvent.objects.count() > 0

@@ -31,6 +31,11 @@ class Command(BaseCommand):
             help=f"any of {', '.join(SOURCE_PROVIDERS)} or {', '.join(PROVIDERS)} (default: all)",
         )
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="the running server (loopback only)")
+        parser.add_argument(
+            "--webhook-url",
+            default=None,
+            help="the webhook server, where it is not --base-url (docker compose's `webhooks`; loopback only)",
+        )
         parser.add_argument("--duplicates", type=float, default=0.05, help="share re-delivered (default 0.05)")
         parser.add_argument("--malformed", type=float, default=0.03, help="share signed but malformed (default 0.03)")
         parser.add_argument(
@@ -62,6 +67,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         config = TrafficConfig(
             base_url=options["base_url"],
+            webhook_base_url=options["webhook_url"],
             rate=options["rate"],
             duration=options["duration"],
             providers=providers,
