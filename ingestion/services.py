@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from ingestion import ledger_connection
 from ingestion.broker import publish_process_raw_event, publish_process_raw_events
 from ingestion.group_commit import GroupCommit
+from ingestion.ledger_rows import Row, ledger_insert_statement
 from ingestion.models import RawEvent
 from lake import LakeObject, StagedObject, commit_staged, get_lake, raw_key
 
@@ -100,7 +101,7 @@ def raw_event_accept(
 class _Accept:
     """One delivery in an accept group: its ledger row's values and its staged lake object."""
 
-    params: list[Any]
+    params: Row  # its ledger row, prepared (ingestion/ledger_rows.py)
     event_id: uuid.UUID
     staged: StagedObject | None  # None: the caller wrote the lake object itself
 
@@ -133,106 +134,25 @@ def _accept_group() -> GroupCommit:
     return GroupCommit(_accept_batch)
 
 
-@dataclass(frozen=True)
-class _LedgerInsert:
-    sql: str  # up to "VALUES ": the rows' placeholders follow
-    row: str  # one row's placeholders
-    supplied: tuple[Any, ...]  # the fields the caller gives values for, in the statement's order
-    defaults: tuple[Any, ...]  # the other columns' defaults, already prepared for the database
-    # One function per supplied field: its value as the database takes it (`_db_value`).
-    prepare: tuple[Callable[[Any], Any], ...] = ()
-
-
-@lru_cache(maxsize=1)
-def _ledger_insert_statement() -> _LedgerInsert:
-    """The INSERT for a RawEvent, built once per process from the model's own fields, so a column
-    added to the model later is not forgotten here (a default is taken from the field)."""
-    fields = RawEvent._meta.concrete_fields
-    quote = connection.ops.quote_name
-    given = [f for f in fields if f.attname in _SUPPLIED]
-    others = [f for f in fields if f.attname not in _SUPPLIED]
-    columns = ", ".join(quote(f.column) for f in [*given, *others])
-    placeholders = ", ".join(["%s"] * (len(given) + len(others)))
-    # Identifiers from the model's own metadata, values as parameters: nothing from a request.
-    sql = f"INSERT INTO {quote(RawEvent._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
-    return _LedgerInsert(
-        sql=sql,
-        row=f"({placeholders})",
-        supplied=tuple(given),
-        defaults=defaults,
-        prepare=tuple(_db_value(f) for f in given),
-    )
-
-
-# On PostgreSQL (psycopg2 with Django's adapters) these fields' get_db_prep_save hands a value of
-# the type raw_event_accept gives (str, int, UUID, aware datetime) to the driver unchanged;
-# skipping the call took a row's preparation from 51 to 32 µs of CPU under the benchmark's load.
-_PASSED_AS_IS_ON_POSTGRESQL = (
-    models.CharField,
-    models.PositiveBigIntegerField,
-    models.UUIDField,
-    models.DateTimeField,
-)
-
-
-def _db_value(field: Any) -> Callable[[Any], Any]:
-    """How one supplied column's value is prepared for this database, decided once per process."""
-    if connection.vendor == "postgresql":
-        if isinstance(field, models.JSONField):
-            encoder = field.encoder
-            return lambda value: connection.ops.adapt_json_value(value, encoder)
-        if type(field) in _PASSED_AS_IS_ON_POSTGRESQL:
-            return lambda value: value
-    # Elsewhere (SQLite for `make run`: UUIDs as hex, datetimes as text), the field's own way.
-    return lambda value: field.get_db_prep_save(value, connection)
-
-
-# What raw_event_accept gives; every other column takes its model default.
-_SUPPLIED = frozenset(
-    {
-        "id",
-        "source",
-        "provider",
-        "lake_key",
-        "sha256",
-        "size",
-        "content_type",
-        "headers",
-        "meta",
-        "received_at",
-        "enqueued_at",
-    }
-)
-
-
 def ledger_insert(values: dict[str, Any]) -> None:
     """The ledger row by a plain INSERT, at once on this thread's connection: the ORM's create()
     cost twice the CPU for the same statement (docs/benchmarks.md). Committed on return in
     autocommit, like create(); inside a transaction, with it."""
+    statement = ledger_insert_statement()
     with connection.cursor() as cursor:
-        cursor.execute(_ledger_insert_sql(1), _ledger_params(values))
+        cursor.execute(statement.sql(1), statement.statement_params([statement.params(values)]))
 
 
-def _ledger_params(values: dict[str, Any]) -> list[Any]:
-    statement = _ledger_insert_statement()
-    # Each value prepared for this database as the ORM would: a UUID, a datetime and JSON are
-    # bound differently by PostgreSQL and by SQLite (the embedded default of `make run`).
-    params = [
-        prepare(values[field.attname]) for field, prepare in zip(statement.supplied, statement.prepare, strict=True)
-    ]
-    return [*params, *statement.defaults]
+def _ledger_params(values: dict[str, Any]) -> Row:
+    # Prepared on the request's own thread, before it joins the group (ingestion/ledger_rows.py).
+    return ledger_insert_statement().params(values)
 
 
-def _ledger_insert_sql(count: int) -> str:
-    statement = _ledger_insert_statement()
-    return statement.sql + ", ".join([statement.row] * count)
-
-
-def _ledger_insert_rows(rows: list[list[Any]]) -> None:
+def _ledger_insert_rows(rows: list[Row]) -> None:
     """The group's rows in one statement, on the process's own connection (the flush runs on
     whichever thread or greenlet leads: ingestion/ledger_connection.py); committed on return."""
-    ledger_connection.execute(_ledger_insert_sql(len(rows)), [value for row in rows for value in row])
+    statement = ledger_insert_statement()
+    ledger_connection.execute(statement.sql(len(rows)), statement.statement_params(rows))
 
 
 def raw_event_enqueue(*, raw_event_id: uuid.UUID) -> bool:

@@ -11,7 +11,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis as redis_lib
@@ -258,26 +260,42 @@ def test_inside_a_callers_transaction_the_row_is_inserted_at_once_and_commits_wi
 
 
 @pytest.mark.django_db
-def test_the_ledger_rows_values_reach_postgresql_as_the_orms_own_preparation_would_send_them() -> None:
-    # The accept path prepares each value with a function chosen once per process instead of the
-    # field's get_db_prep_save: the statement PostgreSQL receives must be the same.
-    now = timezone.now()
-    values = {
-        "id": uuid.uuid4(),
-        "source": "sms",
-        "provider": "twilio",
-        "lake_key": "raw/sms/2026/01/01/00/x.form",
-        "sha256": "ab" * 32,
-        "size": 2**40,
-        "content_type": "application/x-www-form-urlencoded",
-        "headers": {"X-Twilio-Signature": "s'ig", "Content-Type": "x"},
-        "meta": {"reference": "C-1", "nested": [1, "é"]},
-        "received_at": now,
-        "enqueued_at": now,
-    }
-    statement = services._ledger_insert_statement()
-    by_the_fields = [f.get_db_prep_save(values[f.attname], connection) for f in statement.supplied]
-    with connection.cursor() as cursor:
-        fast = cursor.cursor.mogrify(statement.row, services._ledger_params(values))
-        slow = cursor.cursor.mogrify(statement.row, [*by_the_fields, *statement.defaults])
-    assert fast == slow
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, 0, 7, tzinfo=ZoneInfo("Europe/London")),  # the hour that happens twice
+        datetime(2026, 1, 1, 5, 45, tzinfo=ZoneInfo("Asia/Kathmandu")),  # +05:45
+    ],
+)
+def test_the_ledger_rows_are_stored_exactly_as_the_orm_would_store_them(at: datetime) -> None:
+    # The accept path prepares values once per process and sends a group as one JSON document
+    # (ingestion/ledger_rows.py): every column must come out as Model.objects.create() stores it.
+    def values(event_id: uuid.UUID, enqueued: datetime | None) -> dict[str, Any]:
+        return {
+            "id": event_id,
+            "source": "sms",
+            "provider": "twilio",
+            "lake_key": f"raw/sms/2026/01/01/00/{event_id}.form",
+            "sha256": "ab" * 32,
+            "size": 2**62,
+            "content_type": 'application/x-www-form-urlencoded; charset="utf-8"',
+            "headers": {"X-Twilio-Signature": "s'ig\\n\"", "Content-Type": "x", "Empty": ""},
+            "meta": {"reference": "C-1", "nested": [1, "é", None, True, {"k": "🙂 \t tab"}], "n": 2**53},
+            "received_at": at,
+            "enqueued_at": enqueued,
+        }
+
+    ours, theirs = uuid.uuid4(), uuid.uuid4()
+    for enqueued in (at, None):
+        services.ledger_insert(values(ours, enqueued))
+        RawEvent.objects.create(**values(theirs, enqueued))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, row_to_json(r)::jsonb - 'id' - 'lake_key' FROM ingestion_rawevent r WHERE id IN (%s, %s)",
+                [ours, theirs],
+            )
+            stored = {row_id: json.loads(row) for row_id, row in cursor.fetchall()}  # Django reads jsonb as text
+        assert stored[ours] == stored[theirs]
+        assert stored[ours]["status"] == "received" and stored[ours]["size"] == 2**62
+        RawEvent.objects.filter(id__in=[ours, theirs]).delete()
