@@ -17,7 +17,7 @@ from monitoring.gunicorn_conf import child_exit  # noqa: F401  (multi-process me
 
 worker_class = "gevent"
 workers = int(os.environ.get("WEBHOOK_WORKERS", "2"))
-# Deliveries in flight per worker. Each holds its body (at most 1 MiB, ingestion/edge.py) until
+# Deliveries in flight per worker. Each holds its body (at most WEBHOOK_MAX_BODY_BYTES) until
 # its group is durable; the accept path itself needs no database connection per delivery.
 worker_connections = int(os.environ.get("WEBHOOK_CONNECTIONS", "256"))
 keepalive = 5
