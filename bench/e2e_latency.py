@@ -264,6 +264,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         root,
         StackConfig(
             web_workers=args.web_workers,
+            webhook_server=not args.webhooks_on_web,
             worker_concurrency=args.concurrency,
             worker_pool=args.pool,
             worker_prefetch=args.prefetch,
@@ -477,6 +478,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=300.0, help="measured seconds (max 900)")
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--web-workers", type=int, default=3)
+    parser.add_argument(
+        "--webhooks-on-web",
+        action="store_true",
+        help="send the deliveries to the web server (no webhook server of their own; for comparison)",
+    )
     parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
     parser.add_argument("--model-dir", default="", help="a classifier directory (default: ensure_classifier's)")
     parser.add_argument("--seed", type=int, default=9)
