@@ -150,12 +150,7 @@ def _fsync_by_aio(context: int, fds: Sequence[int]) -> list[OSError | None] | No
             # while the submitted ones run.
             for n in range(submitted, len(part)):
                 outcomes[done + n] = _fsync_one(part[n])
-            reaped = (
-                _reap(context, list(tags)[:submitted])
-                if resfd is None
-                else _reap_cooperatively(context, list(tags)[:submitted], resfd)
-            )
-            for tag, result in reaped:
+            for tag, result in _reap(context, list(tags)[:submitted], resfd):
                 if result < 0:
                     outcomes[tags[tag]] = OSError(-result, f"fsync: {os.strerror(-result)}")
         done += len(part)
@@ -195,11 +190,13 @@ def _submit(context: int, fds: Sequence[int], tags: list[int], resfd: int | None
             return -code
 
 
-def _reap(context: int, tags: list[int]) -> list[tuple[int, int]]:
+def _reap(context: int, tags: list[int], eventfd: int | None = None) -> list[tuple[int, int]]:
     """Wait until every tagged request has completed: (tag, result) each, result 0 or -errno.
 
     A completion with another tag is one an earlier batch left behind (its wait was cut short by
-    an error): it is dropped, never taken for one of these."""
+    an error): it is dropped, never taken for one of these. With `eventfd` (the batch was
+    submitted with it) the waiting is the event loop's: what is in is collected without
+    blocking, and while some are missing the loop waits for the eventfd the kernel signals."""
     count = len(tags)
     expected = set(tags)
     events = ctypes.create_string_buffer(_EVENT.size * count)
@@ -207,14 +204,25 @@ def _reap(context: int, tags: list[int]) -> list[tuple[int, int]]:
     reaped: list[tuple[int, int]] = []
     while len(reaped) < count:
         wanted = count - len(reaped)
-        got = _wait_call(
-            ctypes.c_long(_IO_GETEVENTS),
-            ctypes.c_ulong(context),
-            ctypes.c_long(wanted),
-            ctypes.c_long(wanted),
-            ctypes.c_void_p(base),
-            ctypes.c_void_p(None),  # no timeout: wait as fsync waits
-        )
+        if eventfd is None:
+            # No timeout: wait as fsync waits (CDLL: the interpreter lock is released meanwhile).
+            got = _wait_call(
+                ctypes.c_long(_IO_GETEVENTS),
+                ctypes.c_ulong(context),
+                ctypes.c_long(wanted),
+                ctypes.c_long(wanted),
+                ctypes.c_void_p(base),
+                ctypes.c_void_p(None),
+            )
+        else:
+            got = _collect_call(
+                ctypes.c_long(_IO_GETEVENTS),
+                ctypes.c_ulong(context),
+                ctypes.c_long(0),
+                ctypes.c_long(wanted),
+                ctypes.c_void_p(base),
+                ctypes.byref(_NO_WAIT),
+            )
         if got < 0:
             if ctypes.get_errno() == errno.EINTR:
                 continue
@@ -223,41 +231,17 @@ def _reap(context: int, tags: list[int]) -> list[tuple[int, int]]:
             tag, _obj, result, _result2 = _EVENT.unpack_from(events, n * _EVENT.size)
             if tag in expected:
                 reaped.append((tag, result))
+        if eventfd is not None and len(reaped) < count:
+            _wait_for_eventfd(eventfd)
     return reaped
 
 
-def _reap_cooperatively(context: int, tags: list[int], eventfd: int) -> list[tuple[int, int]]:
-    """As `_reap`, but the waiting is the event loop's: collect what is in without blocking,
-    and while some are missing wait for the eventfd the kernel signals at each completion."""
+def _wait_for_eventfd(eventfd: int) -> None:
+    # Level-triggered: a completion that came in since the last collection has already counted,
+    # so this returns at once for it. The count is then reset before collecting again.
     assert _cooperative_wait is not None
-    count = len(tags)
-    expected = set(tags)
-    events = ctypes.create_string_buffer(_EVENT.size * count)
-    base = ctypes.addressof(events)
-    reaped: list[tuple[int, int]] = []
-    while True:
-        got = _collect_call(
-            ctypes.c_long(_IO_GETEVENTS),
-            ctypes.c_ulong(context),
-            ctypes.c_long(0),
-            ctypes.c_long(count - len(reaped)),
-            ctypes.c_void_p(base),
-            ctypes.byref(_NO_WAIT),
-        )
-        if got < 0:
-            if ctypes.get_errno() == errno.EINTR:
-                continue
-            raise OSError(ctypes.get_errno(), f"io_getevents: {os.strerror(ctypes.get_errno())}")
-        for n in range(got):
-            tag, _obj, result, _result2 = _EVENT.unpack_from(events, n * _EVENT.size)
-            if tag in expected:
-                reaped.append((tag, result))
-        if len(reaped) == count:
-            return reaped
-        # Level-triggered: a completion that came in since the collection above has already
-        # counted, so this returns at once for it. The count is then reset before collecting.
-        _cooperative_wait(eventfd)
-        try:
-            os.eventfd_read(eventfd)
-        except BlockingIOError:
-            pass
+    _cooperative_wait(eventfd)
+    try:
+        os.eventfd_read(eventfd)
+    except BlockingIOError:
+        pass

@@ -54,9 +54,9 @@ def test_every_file_is_synced_with_one_submission_and_one_wait(
         submissions.append(len(fds))
         return real_submit(context, fds, tags, resfd)
 
-    def reap(context: int, tags: list[int]) -> list[tuple[int, int]]:
+    def reap(context: int, tags: list[int], eventfd: int | None = None) -> list[tuple[int, int]]:
         reaps.append(len(tags))
-        return real_reap(context, tags)
+        return real_reap(context, tags, eventfd)
 
     monkeypatch.setattr(fsync_batch, "_submit", submit)
     monkeypatch.setattr(fsync_batch, "_reap", reap)
@@ -106,10 +106,10 @@ def cooperative_waits(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         waited.append(fd)
         assert select.select([fd], [], [], 30)[0] == [fd], "the eventfd never became readable"
 
-    def blocking_reap(context: int, tags: list[int]) -> list[tuple[int, int]]:
+    def blocking_wait(*args: object) -> int:
         raise AssertionError("the blocking wait was used with a cooperative wait set")
 
-    monkeypatch.setattr(fsync_batch, "_reap", blocking_reap)
+    monkeypatch.setattr(fsync_batch, "_wait_call", blocking_wait)
     fsync_batch.set_cooperative_wait(wait)
     try:
         yield waited
@@ -178,7 +178,7 @@ GEVENT_WORKER = textwrap.dedent(
     install()
     def refuse(*args):
         raise AssertionError("blocking wait used in a gevent worker")
-    fsync_batch._reap = refuse
+    fsync_batch._wait_call = refuse
     folder = sys.argv[1]
     ticks = []
     def ticker():
