@@ -29,6 +29,11 @@ preload_app = False
 
 
 def post_worker_init(worker: Any) -> None:
-    from complaintsite.green import install
+    from gevent import monkey
 
-    install()
+    # Only where gevent has patched the standard library: run with `--worker-class gthread` on the
+    # command line, these settings leave psycopg2 and the fsyncs to block as threads expect.
+    if monkey.is_module_patched("socket"):
+        from complaintsite.green import install
+
+        install()
