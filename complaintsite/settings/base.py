@@ -186,6 +186,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Without it Celery's Django fixup closes the database connections around every task; the worker
+# keeps them for CONN_MAX_AGE like a web process does (complaintsite/celery_connections.py). The
+# fixup still recycles them every this many tasks: one reconnect per thousand tasks is noise.
+CELERY_DB_REUSE_MAX = 1000
 
 # How long an event may sit in `received` before the sweeper re-enqueues it.
 SWEEPER_GRACE_SECONDS = env_int("SWEEPER_GRACE_SECONDS", 120)
