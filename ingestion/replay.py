@@ -23,6 +23,7 @@ from django.utils import timezone
 from ingestion.models import RawEvent
 from ingestion.services import raw_event_enqueue
 from ingestion.sources import Source
+from ingestion.webform import web_form_retry_accepted
 from lake import get_lake
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,9 @@ def lake_replay(
 
     A key with a ledger row reuses it; a key without one gets its row rebuilt from the key (the
     received time and the event id are in its name) and the bytes. Each event is processed in
-    this process, or put on the queue with `enqueue`. Replaying twice changes nothing more.
+    this process, or put on the queue with `enqueue`. Replaying twice changes nothing more. A
+    form's copy without a row whose customer sent the form again and was accepted is skipped
+    (ingestion/webform.py says why).
     """
     from ingestion.pipeline import raw_event_process
 
@@ -180,12 +183,21 @@ def lake_replay(
         event = RawEvent.objects.filter(lake_key=raw.key).first()
         if event is not None:
             report.ledger_reused += 1
-        elif dry_run:
-            report.ledger_created += 1
-            continue
         else:
+            body = lake.read(raw.key)
+            retry = None
+            if raw.source == Source.WEB_FORM:
+                retry = web_form_retry_accepted(body=body, received_at=raw.received_at, lake_key=raw.key)
+            if retry is not None:
+                # The customer saw an error page for this copy and sent the form again: one complaint.
+                reference = retry.meta.get("reference", "")
+                report.skipped.append((raw.key, f"sent again and accepted as raw event {retry.id} ({reference})"))
+                continue
+            if dry_run:
+                report.ledger_created += 1
+                continue
             try:
-                event = _ledger_from_key(raw, body=lake.read(raw.key), provider=provider)
+                event = _ledger_from_key(raw, body=body, provider=provider)
             except ValueError as exc:
                 report.skipped.append((raw.key, str(exc)))
                 continue

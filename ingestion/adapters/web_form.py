@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousMultipartForm
 from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import QueryDict
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.datastructures import MultiValueDict
 
 from ingestion.adapters.base import Attachment, InboundMessage, PayloadError, RawInput, register
 from ingestion.sources import Channel, Source
@@ -28,19 +29,22 @@ def _content_type(raw: RawInput) -> str:
     return f"multipart/form-data; boundary={match.group(1).decode('latin-1')}"
 
 
-@register("web_form")
-def parse(raw: RawInput) -> list[InboundMessage]:
+def form_parse(raw: RawInput) -> tuple[Any, Any]:
+    """The submission's fields and uploaded files (QueryDict, MultiValueDict), as Django parsed
+    them for the view from the same bytes."""
     if raw.content_type.startswith("application/x-www-form-urlencoded"):
         # A client without the page's enctype (no attachments): the form accepted it, so must we.
-        post: Any = QueryDict(raw.body, encoding="utf-8")
-    else:
-        meta = {"CONTENT_TYPE": _content_type(raw), "CONTENT_LENGTH": str(len(raw.body))}
-        try:
-            post, _files = MultiPartParser(
-                meta, io.BytesIO(raw.body), [MemoryFileUploadHandler()], encoding="utf-8"
-            ).parse()
-        except (MultiPartParserError, SuspiciousMultipartForm, RequestDataTooBig, ValueError) as exc:
-            raise PayloadError(f"multipart body could not be parsed: {exc}") from exc
+        return QueryDict(raw.body, encoding="utf-8"), MultiValueDict()
+    meta = {"CONTENT_TYPE": _content_type(raw), "CONTENT_LENGTH": str(len(raw.body))}
+    try:
+        return MultiPartParser(meta, io.BytesIO(raw.body), [MemoryFileUploadHandler()], encoding="utf-8").parse()
+    except (MultiPartParserError, SuspiciousMultipartForm, RequestDataTooBig, ValueError) as exc:
+        raise PayloadError(f"multipart body could not be parsed: {exc}") from exc
+
+
+@register("web_form")
+def parse(raw: RawInput) -> list[InboundMessage]:
+    post, _files = form_parse(raw)
     text = clean_text(post.get("text", ""))
     if not text:
         raise PayloadError("the submission has no complaint text")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from ingestion.edge import body_limit
 from ingestion.forms import ComplaintForm
 from ingestion.sources import Source
-from ingestion.webform import web_form_submission_receive
+from ingestion.webform import submission_digest, web_form_submission_receive
 from lake import LakeUnavailable, get_lake
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ def complaint_new(request: HttpRequest) -> HttpResponse:
             content_type=request.META.get("CONTENT_TYPE", ""),
             attachments=form.clean_attachments_list,
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            digest=submission_digest(request.POST, request.FILES),
         )
     except LakeUnavailable:
         _submission_forget(fingerprint)

@@ -208,3 +208,68 @@ def test_a_quarantined_event_is_retried_after_the_fix_and_a_processed_one_replay
     event.refresh_from_db()
     assert event.status == RawEvent.Status.PROCESSED
     assert Complaint.objects.count() == 1 and Message.objects.count() == 1
+
+
+def test_a_form_sent_again_after_an_error_page_is_not_replayed_as_a_second_complaint(
+    client: Client, file_lake, django_capture_on_commit_callbacks
+) -> None:
+    from ingestion.tests.test_form import png_bytes, upload, valid_post
+
+    screenshot = png_bytes(size=(64, 48))
+    fields = valid_post(email="again@example.com")
+    # The first attempt: its bytes reached the lake, its ledger row did not (PostgreSQL went away
+    # after the lake write), and the customer got an error page. Same words and file, its own boundary.
+    failed_at = timezone.now() - timedelta(minutes=4)
+    orphan = raw_key("web_form", failed_at, uuid.uuid4(), "multipart")
+    file_lake.write(
+        orphan, encode_multipart("FirstAttemptBoundary", {**fields, "attachments": upload("shot.png", screenshot)})
+    )
+    # The customer sends the form again and it is accepted.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/complaints/new/", {**fields, "attachments": upload("shot.png", screenshot)})
+    assert response.status_code == 302
+    before = counts()
+
+    err = io.StringIO()
+    call_command(
+        "replay_lake",
+        "--source",
+        "web_form",
+        "--since",
+        (failed_at - timedelta(minutes=1)).isoformat(),
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+
+    assert counts() == before
+    assert Complaint.objects.filter(contact_email="again@example.com").count() == 1
+    assert not RawEvent.objects.filter(lake_key=orphan).exists()
+    accepted = RawEvent.objects.get(source="web_form")  # the retry; the failed attempt has no row
+    assert f"skipped {orphan}: sent again and accepted as raw event {accepted.id}" in err.getvalue()
+    assert file_lake.exists(orphan)  # the bytes stay in the lake
+
+
+@pytest.mark.parametrize(
+    ("earlier", "changes"),
+    [
+        (False, {"text": "My parcel 48213 never arrived, and now the refund was refused as well."}),
+        (True, {}),  # the same words accepted before the failed attempt: not its retry
+    ],
+    ids=["other words", "accepted before"],
+)
+def test_a_failed_forms_copy_without_an_accepted_retry_is_recovered(
+    client: Client, file_lake, django_capture_on_commit_callbacks, earlier: bool, changes: dict[str, str]
+) -> None:
+    from ingestion.tests.test_form import valid_post
+
+    fields = valid_post(email="once@example.com")
+    failed_at = timezone.now() + (timedelta(seconds=5) if earlier else -timedelta(minutes=4))
+    orphan = raw_key("web_form", failed_at, uuid.uuid4(), "multipart")
+    file_lake.write(orphan, encode_multipart("FirstAttemptBoundary", {**fields, **changes}))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/complaints/new/", fields).status_code == 302
+
+    replay("web_form", timezone.now() - timedelta(minutes=10), timezone.now() + timedelta(minutes=1))
+
+    assert RawEvent.objects.get(lake_key=orphan).status == RawEvent.Status.PROCESSED
+    assert Complaint.objects.filter(contact_email="once@example.com").count() == 2
