@@ -87,9 +87,12 @@ def _forbidden(name: str, reason: str) -> HttpResponse:
 
 
 def _malformed(*, name: str, source: str, body: bytes, ext: str, reason: str, headers: dict[str, str]) -> HttpResponse:
-    """400 with the reason; the signed-but-unusable bytes are kept under quarantine/ (rule 5)."""
-    metrics.record_rejected(source=name, reason="malformed")
-    lake_key = ""
+    """400 with the reason; the signed-but-unusable bytes are kept under quarantine/ (rule 5).
+
+    When the lake cannot take them, 503 instead, as for a valid delivery: a 400 would end the
+    provider's retries with the bytes kept nowhere, while its retry after the outage gets the 400
+    and leaves them in quarantine. (A retry cannot fix the bytes, but it can get them kept.)
+    """
     try:
         stored = get_lake().quarantine(
             source=source,
@@ -98,12 +101,13 @@ def _malformed(*, name: str, source: str, body: bytes, ext: str, reason: str, he
             name=f"{name}.{ext}",
             details={"provider": name, "headers": headers},
         )
-        lake_key = stored.key
-    except LakeUnavailable:
-        # The provider gets its 400 either way: a retry of the same bytes cannot fix them.
-        logger.error("%s: malformed delivery could not be quarantined (lake down): %s", name, reason)
+    except LakeUnavailable as exc:
+        metrics.record_rejected(source=name, reason="lake_unavailable")
+        logger.error("%s: malformed delivery (%s) could not be quarantined, answering 503", name, reason)
+        return lake_unavailable_response(exc)
+    metrics.record_rejected(source=name, reason="malformed")
     # Throttled e-mail to ADMINS; the key is the only way to find these bytes (no ledger row).
-    alert_quarantined(source=source, reason=reason, lake_key=lake_key, stage=f"{name} webhook")
+    alert_quarantined(source=source, reason=reason, lake_key=stored.key, stage=f"{name} webhook")
     return error_response(400, reason)
 
 
