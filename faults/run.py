@@ -335,7 +335,8 @@ def _main(argv: list[str]) -> int:
             print()
             print(sent_table(result))
             print()
-            print(outcome_table(result, verification, quarantined=quarantined(stack)))
+            kept = quarantined(stack)
+            print(outcome_table(result, verification, quarantined=kept))
             print("send -> verdict (during faults): " + latency_line(verification.latencies))
             print(f"raw events in the ledger: {ledger_summary()}")
             if restarts:
@@ -348,7 +349,13 @@ def _main(argv: list[str]) -> int:
                 print(f"faults NOT injected (so not tested): {', '.join(missing)}")
             if not replay_ok:
                 print("replaying the lake changed the warehouse: replay is not idempotent")
-            bad = verification.lost + verification.stored_twice
+            # Every refusal keeps its bytes (rule 5): each 400 has its copy in quarantine. (More
+            # copies than 400s is fine: forms sent twice are kept there too.)
+            answered_400 = sum(c.get("http_400", 0) for c in result.by_provider().values())
+            unkept = max(0, answered_400 - kept)
+            if unkept:
+                print(f"{unkept} malformed deliveries were answered 400 without a copy in quarantine")
+            bad = verification.lost + verification.stored_twice + unkept
             code = 0 if bad == 0 and verification.accepted > 0 and not missing and replay_ok else 1
             print(f"\nfault suite {'PASSED' if code == 0 else 'FAILED'} in {time.monotonic() - started:.0f} s")
     finally:
