@@ -6,6 +6,7 @@ Django fixup installed as the worker installs it, against the real test database
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -71,16 +72,26 @@ def test_a_connection_the_server_dropped_is_replaced_before_the_next_task(
     worker_fixup: DjangoWorkerFixup, conn_max_age: None
 ) -> None:
     first = run_in_worker(backend_pid)
-    with (
-        psycopg2.connect(
-            host=connection.settings_dict["HOST"],
-            port=connection.settings_dict["PORT"],
-            user=connection.settings_dict["USER"],
-            dbname=connection.settings_dict["NAME"],
-        ) as admin,
-        admin.cursor() as cursor,
-    ):
-        cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+    admin = psycopg2.connect(
+        host=connection.settings_dict["HOST"],
+        port=connection.settings_dict["PORT"],
+        user=connection.settings_dict["USER"],
+        dbname=connection.settings_dict["NAME"],
+    )
+    admin.autocommit = True  # pg_stat_activity is read afresh by each statement only outside a transaction
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+            # The backend exits asynchronously: wait until it is gone, as after a server restart.
+            for _ in range(100):
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [first])
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail(f"backend {first} did not exit")
+    finally:
+        admin.close()
 
     second = run_in_worker(backend_pid)  # the health check finds the dead connection, not the task
 
