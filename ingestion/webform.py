@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 
 from ingestion.adapters.base import PayloadError, RawInput
+from ingestion.adapters.web_form import form_parse
 from ingestion.attachments import CleanAttachment
 from ingestion.models import RawEvent
 from ingestion.services import raw_event_receive
@@ -61,8 +62,6 @@ def submission_digest(fields: Mapping[str, Any], files: MultiValueDict[str, Any]
 def web_form_retry_accepted(*, body: bytes, received_at: datetime, lake_key: str) -> RawEvent | None:
     """For the lake copy of a form that has no ledger row: the accepted submission that repeated
     it within RETRY_WINDOW, or None (then the copy is a submission of its own to recover)."""
-    from ingestion.adapters.web_form import form_parse
-
     try:
         fields, files = form_parse(RawInput(body=body, received_at=received_at))
     except PayloadError:
