@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path, PurePosixPath
@@ -70,6 +71,11 @@ def call_logs_ingest(*, path: str = "", dry_run: bool = False, progress: Progres
     prefix = (path or settings.CALL_LOG_INBOX_PREFIX).strip("/")
     summary = RunSummary(dry_run=dry_run)
     if not dry_run:
+        # Spools go to CALL_LOG_WORK_DIR; lakeio.local_copy stages S3 objects in the system's own.
+        work_dirs = {settings.CALL_LOG_WORK_DIR or tempfile.gettempdir(), tempfile.gettempdir()}
+        swept = lakeio.work_files_sweep(directories=work_dirs)
+        if swept:
+            logger.info("removed %d work files left by killed call-log jobs", swept)
         for event in ledger.call_log_events_resumable(prefix=prefix):
             if ledger.call_log_event_claim(event=event):
                 event.refresh_from_db()

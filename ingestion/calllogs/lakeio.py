@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,6 +112,29 @@ def _open_source(lake: Lake, key: str) -> Any:
         raise LakeObjectMissing(key) from exc
     except OSError as exc:
         raise LakeUnavailable(f"cannot read {key}: {exc}") from exc
+
+
+# What a job process leaves behind when it is killed (SIGKILL, the OOM killer, a hard time limit)
+# before its clean-up runs: staged copies (`stage`) and rejects spools (rejects.py).
+WORK_FILE_PATTERNS = ("calllog-*.part", "calllog-rejects-*.jsonl")
+# Far beyond a job's hard time limit (57 min, tasks.py): a file this old belongs to no running job.
+WORK_FILE_MAX_AGE_SECONDS = 24 * 3600
+
+
+def work_files_sweep(*, directories: set[str], max_age_seconds: float = WORK_FILE_MAX_AGE_SECONDS) -> int:
+    """Delete the work files of killed jobs from `directories`; returns how many."""
+    cutoff = time.time() - max_age_seconds
+    removed = 0
+    for directory in directories:
+        for pattern in WORK_FILE_PATTERNS:
+            for path in Path(directory).glob(pattern):
+                try:
+                    if path.is_file() and path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+                except OSError:
+                    continue  # gone already, or not ours to delete: the next run tries again
+    return removed
 
 
 def stage(lake: Lake, key: str, *, directory: str | None = None) -> Staged:

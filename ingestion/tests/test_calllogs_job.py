@@ -414,3 +414,29 @@ def test_a_write_that_fails_on_the_writer_thread_fails_the_file_and_the_next_run
     call_logs_ingest()
     assert Message.objects.count() == 45 and not Message.objects.filter(status=Message.Status.NEW).exists()
     assert Complaint.objects.count() == 15
+
+
+def test_a_run_removes_the_work_files_that_killed_jobs_left_and_nothing_else(
+    file_lake: Lake, classifier: KeywordClassifier, settings, tmp_path
+) -> None:
+    import os
+    import time
+
+    settings.CALL_LOG_WORK_DIR = str(tmp_path)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    left = [tmp_path / "calllog-abc123.part", tmp_path / "calllog-rejects-def456.jsonl"]
+    kept = [
+        tmp_path / "calllog-rejects-now.jsonl",  # a running job's spool
+        tmp_path / "someone-elses.part",  # not a call-log work file
+    ]
+    for path in [*left, *kept]:
+        path.write_bytes(b"x")
+    for path in [*left, kept[1]]:
+        os.utime(path, (two_days_ago, two_days_ago))
+    drop(file_lake, "calls.jsonl", fixture_bytes("calls.jsonl"))
+
+    summary = call_logs_ingest()
+
+    assert summary.files and summary.files[0].outcome == "ingested"
+    assert not any(path.exists() for path in left)
+    assert all(path.exists() for path in kept)
